@@ -1,0 +1,8 @@
+#ifndef LCB_CKERNELS_H
+#define LCB_CKERNELS_H
+
+/// Run-time CPU feature detection for the dispatched kernels.
+int lcb_cpu_has_avx2(void);
+int lcb_cpu_has_avx512f(void);
+
+#endif

@@ -1,0 +1,2 @@
+/// Weight and KV-cache quantizers with real packed storage.
+public enum Quantization {}

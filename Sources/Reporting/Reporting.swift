@@ -1,0 +1,2 @@
+/// Result tables, their renderers, and diffs between result sets.
+public enum Reporting {}

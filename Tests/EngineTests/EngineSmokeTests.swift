@@ -1,0 +1,8 @@
+import Testing
+@testable import Engine
+
+@Suite struct EnginePackageTests {
+    @Test func moduleLinks() {
+        #expect(String(describing: Engine.self) == "Engine")
+    }
+}
