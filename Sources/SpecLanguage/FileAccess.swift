@@ -83,7 +83,7 @@ public struct CheckpointFacts: Sendable, Hashable {
         guard let top = object as? [String: Any] else { return .failure(SpecFileError("it is not a JSON object")) }
         let text = top["text_config"] as? [String: Any] ?? top
         func int(_ dictionary: [String: Any], _ key: String) -> Int? {
-            guard !(dictionary[key] is Bool), let number = dictionary[key] as? NSNumber else { return nil }
+            guard let number = dictionary[key] as? NSNumber else { return nil }
             let value = number.doubleValue
             guard value.isFinite, value == value.rounded(), abs(value) < 1e12 else { return nil }
             return Int(value)

@@ -124,18 +124,20 @@ struct SpecChecker {
 
     // MARK: - Models
 
+    static let modelKeys = ["path", "dtype", "template", "preprocess"]
+
     private func decodeModels(_ entries: OrderedDictionary<String, Entry>) -> OrderedDictionary<String, ModelDefinition> {
         var out: OrderedDictionary<String, ModelDefinition> = [:]
         for (name, entry) in entries {
             let what = "model '\(name)'"
             guard let pairs = sink.mapping(entry.value, what) else { continue }
-            sink.checkKeys(pairs, allowed: ["path", "dtype", "template", "preprocess"], in: what)
+            sink.checkKeys(pairs, allowed: Self.modelKeys, in: what)
             var ok = true
             var path: String?
             if let node = pairs[key: "path"] {
                 path = sink.string(node, "'path' of \(what)")
                 if path?.isEmpty == true { sink.error("'path' of \(what) is empty", at: node.range); path = nil }
-            } else {
+            } else if !sink.isMisspelled("path", in: pairs, allowed: Self.modelKeys) {
                 sink.error("\(what) needs 'path:' (a Hugging Face LLaVA checkpoint folder)", at: entry.keyRange)
             }
             if path == nil { ok = false }
@@ -150,7 +152,7 @@ struct SpecChecker {
             var template: PromptTemplate?
             if let node = pairs[key: "template"] {
                 template = readTemplate(node)
-            } else {
+            } else if !sink.isMisspelled("template", in: pairs, allowed: Self.modelKeys) {
                 sink.error("\(what) needs 'template:' (one of \(Suggestions.oneOf(PromptTemplate.Name.allCases.map(\.rawValue))), "
                            + "or a custom text with '<image>' and '{question}')", at: entry.keyRange)
             }
@@ -308,7 +310,9 @@ struct SpecChecker {
             path = sink.string(node, "'path' of \(what)")
             if path == nil { ok = false }
         } else {
-            sink.error("\(what) needs 'path:' (where its \(format.rawValue) files are)", at: formatNode.range)
+            if !sink.isMisspelled("path", in: pairs, allowed: Self.fileKeys + Self.sharedDatasetKeys) {
+                sink.error("\(what) needs 'path:' (where its \(format.rawValue) files are)", at: formatNode.range)
+            }
             ok = false
         }
         var images: String?
@@ -422,6 +426,8 @@ struct SpecChecker {
 
     // MARK: - Experiments
 
+    static let experimentKeys = ["models", "datasets", "compression", "generation", "limit"]
+
     private func decodeExperiments(_ entries: OrderedDictionary<String, Entry>,
                                    entries all: [String: OrderedDictionary<String, Entry>],
                                    models: OrderedDictionary<String, ModelDefinition>,
@@ -433,12 +439,14 @@ struct SpecChecker {
         for (name, entry) in entries {
             let what = "experiment '\(name)'"
             guard let pairs = sink.mapping(entry.value, what) else { continue }
-            sink.checkKeys(pairs, allowed: ["models", "datasets", "compression", "generation", "limit"], in: what)
+            sink.checkKeys(pairs, allowed: Self.experimentKeys, in: what)
             var ok = true
 
             func names(_ key: String, kind: String, defined: some Collection<String>, required: Bool) -> [(String, SourceRange)]? {
                 guard let node = pairs[key: key] else {
-                    if required { sink.error("\(what) needs '\(key):' (a list of \(kind) names)", at: entry.keyRange) }
+                    if required, !sink.isMisspelled(key, in: pairs, allowed: Self.experimentKeys) {
+                        sink.error("\(what) needs '\(key):' (a list of \(kind) names)", at: entry.keyRange)
+                    }
                     return required ? nil : []
                 }
                 guard let items = sink.scalarList(node, "'\(key)' of \(what)") else { return nil }
@@ -493,10 +501,12 @@ struct SpecChecker {
                 let references = list.isEmpty ? [("fp16", entry.keyRange)] : list
                 var included: [String: String] = [:]
                 for (reference, range) in references {
+                    usage.compression.insert(String(reference.prefix { $0 != "/" }))
                     guard let expanded = resolveConfiguration(reference, definitions: definitions,
                                                               configurations: configurations) else {
                         let definition = String(reference.prefix { $0 != "/" })
-                        if all["compression"]?[definition] == nil {
+                        // A definition with errors is already reported; a bad expansion of a good one is not.
+                        if all["compression"]?[definition] == nil || definitions[definition] != nil {
                             reportUndefined("compression configuration", reference, at: range,
                                             candidates: ["fp16"] + Array((all["compression"] ?? [:]).keys) + Array(configurations.keys))
                         }
