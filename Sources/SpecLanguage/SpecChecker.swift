@@ -777,7 +777,8 @@ struct SpecChecker {
                                   configurations: OrderedDictionary<String, CompressionConfiguration>,
                                   origins: [String: [String: SourceRange]]) {
         var facts: [String: CheckpointFacts] = [:]
-        for model in models.values where experiments.values.contains(where: { $0.models.contains(model.name) }) {
+        let usedModels = Set(experiments.values.flatMap(\.models))
+        for model in models.values where usedModels.contains(model.name) {
             switch checkpoints.facts(forModelAt: model.resolvedPath) {
             case .failure(let error):
                 sink.warning("cannot read '\(model.path)/config.json' for model '\(model.name)' (\(error.reason)); "
@@ -791,35 +792,46 @@ struct SpecChecker {
             }
         }
         for experiment in experiments.values {
+            // Models with the same shape behave alike: check each shape against each configuration once,
+            // so the work grows with models + configurations, not with their product.
+            var modelsByShape: [Shape: [String]] = [:]
             for modelName in experiment.models {
                 guard let fact = facts[modelName], let headDim = fact.headDim else { continue }
+                modelsByShape[Shape(headDim: headDim, keyValueHeads: fact.keyValueHeads ?? 1), default: []].append(modelName)
+            }
+            guard !modelsByShape.isEmpty else { continue }
+            var groupSizes: [String: (groupSize: Int, perHead: Bool)] = [:]
+            for configurationName in experiment.compression {
+                switch configurations[configurationName]?.kv?.method {
+                case .group(let p), .kivi(let p): groupSizes[configurationName] = (p.groupSize, true)
+                case .gear(let p), .gearL(let p): groupSizes[configurationName] = (p.groupSize, false)
+                default: break
+                }
+            }
+            for (shape, modelNames) in modelsByShape {
                 for configurationName in experiment.compression {
-                    guard let kv = configurations[configurationName]?.kv else { continue }
+                    guard let (groupSize, perHead) = groupSizes[configurationName] else { continue }
+                    let width = perHead ? shape.headDim : shape.headDim * shape.keyValueHeads
+                    guard width % groupSize != 0 else { continue }
                     let origin = origins[configurationName] ?? [:]
                     let at = origin["kv.group_size"] ?? origin[""] ?? experiment.definedAt
-                    switch kv.method {
-                    case .group(let p), .kivi(let p):
-                        if headDim % p.groupSize != 0 {
-                            sink.error("group_size \(p.groupSize) of '\(configurationName)' does not divide head_dim "
-                                       + "\(headDim) of model '\(modelName)'; values are quantized per token in groups "
-                                       + "along head_dim", at: at,
-                                       notes: [.init("model '\(modelName)' defined here", at: models[modelName]?.definedAt),
-                                               .init("used together in experiment '\(experiment.name)'", at: experiment.definedAt)])
-                        }
-                    case .gear(let p), .gearL(let p):
-                        let width = headDim * (fact.keyValueHeads ?? 1)
-                        if width % p.groupSize != 0 {
-                            sink.error("group_size \(p.groupSize) of '\(configurationName)' does not divide the "
-                                       + "\(width) key/value channels of model '\(modelName)' (heads × head_dim)", at: at,
-                                       notes: [.init("model '\(modelName)' defined here", at: models[modelName]?.definedAt),
-                                               .init("used together in experiment '\(experiment.name)'", at: experiment.definedAt)])
-                        }
-                    default:
-                        break
+                    for modelName in modelNames {
+                        let problem = perHead
+                            ? "does not divide head_dim \(width) of model '\(modelName)'; values are quantized per token "
+                                + "in groups along head_dim"
+                            : "does not divide the \(width) key/value channels of model '\(modelName)' (heads × head_dim)"
+                        sink.error("group_size \(groupSize) of '\(configurationName)' " + problem, at: at,
+                                   notes: [.init("model '\(modelName)' defined here", at: models[modelName]?.definedAt),
+                                           .init("used together in experiment '\(experiment.name)'", at: experiment.definedAt)])
                     }
                 }
             }
         }
+    }
+
+    private struct Shape: Hashable {
+        var headDim: Int
+        var keyValueHeads: Int
     }
 
     /// Under `store` the first token comes from the full-precision prefill: one-token answers cannot move.
