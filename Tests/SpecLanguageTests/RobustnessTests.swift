@@ -102,16 +102,16 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func deepNestingAndAliasBombsFailFast() {
-        let deep = String(repeating: "a:\n" , count: 1) + (1...5_000).map { String(repeating: " ", count: $0) + "b:\n" }.joined()
+        let deep = String(repeating: "a:\n" , count: 1) + (1...300).map { String(repeating: " ", count: $0) + "b:\n" }.joined()
         let flow = "models: " + String(repeating: "{a: ", count: 50_000) + String(repeating: "}", count: 50_000)
         var bomb = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
         for level in 1...30 {
             bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
         }
         bomb += "models: *a30\n"
-        for text in [deep, flow, bomb] {
+        for (name, text) in [("deep", deep), ("flow", flow), ("bomb", bomb)] {
             let elapsed = check(Array(text.utf8), seed: 0)
-            #expect(elapsed < .seconds(2))
+            #expect(elapsed < .seconds(1), "\(name) took \(elapsed)")
         }
         let result = loadInMemory(["root.yaml": bomb])
         #expect(result.diagnostics.first?.message.contains("alias bomb") == true)
