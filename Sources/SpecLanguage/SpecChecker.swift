@@ -442,7 +442,7 @@ struct SpecChecker {
             sink.checkKeys(pairs, allowed: Self.experimentKeys, in: what)
             var ok = true
 
-            func names(_ key: String, kind: String, defined: some Collection<String>, required: Bool) -> [(String, SourceRange)]? {
+            func names(_ key: String, kind: String, required: Bool) -> [(String, SourceRange)]? {
                 guard let node = pairs[key: key] else {
                     if required, !sink.isMisspelled(key, in: pairs, allowed: Self.experimentKeys) {
                         sink.error("\(what) needs '\(key):' (a list of \(kind) names)", at: entry.keyRange)
@@ -470,7 +470,7 @@ struct SpecChecker {
             }
 
             var modelNames: [String] = []
-            if let list = names("models", kind: "model", defined: models.keys, required: true) {
+            if let list = names("models", kind: "model", required: true) {
                 for (model, range) in list {
                     usage.models.insert(model)
                     if models[model] != nil { modelNames.append(model) } else {
@@ -484,7 +484,7 @@ struct SpecChecker {
             } else { ok = false }
 
             var datasetNames: [String] = []
-            if let list = names("datasets", kind: "dataset", defined: datasets.keys, required: true) {
+            if let list = names("datasets", kind: "dataset", required: true) {
                 for (dataset, range) in list {
                     usage.datasets.insert(dataset)
                     if datasets[dataset] != nil { datasetNames.append(dataset) } else {
@@ -497,7 +497,7 @@ struct SpecChecker {
             } else { ok = false }
 
             var compression: [String] = []
-            if let list = names("compression", kind: "compression configuration", defined: configurations.keys, required: false) {
+            if let list = names("compression", kind: "compression configuration", required: false) {
                 let references = list.isEmpty ? [("fp16", entry.keyRange)] : list
                 var included: [String: String] = [:]
                 for (reference, range) in references {
@@ -513,7 +513,6 @@ struct SpecChecker {
                         ok = false
                         continue
                     }
-                    usage.compression.insert(configurations[expanded[0]]?.definition ?? reference)
                     for configuration in expanded {
                         if let via = included[configuration] {
                             sink.warning("configuration '\(configuration)' is already included through '\(via)'", at: range)
