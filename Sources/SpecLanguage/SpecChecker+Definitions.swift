@@ -108,7 +108,7 @@ extension SpecChecker {
             var promptSuffix: String
             switch source {
             case .synthetic: promptSuffix = ""
-            case .files(let files): promptSuffix = files.format.defaultPromptSuffix
+            case .files(let files): promptSuffix = files.answerType.defaultPromptSuffix
             }
             if let node = pairs[key: "prompt_suffix"] {
                 if node.isNull { promptSuffix = "" } else if let text = sink.string(node, "'prompt_suffix'") {

@@ -138,6 +138,27 @@ func loadInMemory(_ files: [String: String], root: String = "root.yaml",
         #expect(Set(spec.configurations.keys).count == expected + 1) // + fp16
     }
 
+    @Test func jsonlDefaultsFollowItsAnswerType() throws {
+        let result = loadInMemory(["root.yaml": """
+            models: {m: {path: m, template: llava-v1, preprocess: resize}}
+            datasets:
+              yn: {format: jsonl, path: yn.jsonl, answer_type: yesno}
+              caps: {format: jsonl, path: c.jsonl, answer_type: caption, limit: 3}
+            experiments:
+              e: {models: m, datasets: [yn, caps], compression: fp16, generation: {max_new_tokens: 1}}
+            """], checkpoints: ["m": #"{"image_token_id": 3}"#])
+        let spec = try #require(result.spec, "\(result.rendered())")
+        #expect(spec.datasets["yn"]?.promptSuffix == "Answer the question using a single word or phrase.")
+        #expect(spec.datasets["yn"]?.metrics == [.accuracy])
+        #expect(spec.datasets["caps"]?.promptSuffix == "")
+        #expect(spec.datasets["caps"]?.metrics == [.cider])
+        #expect(spec.datasets["caps"]?.limit == 3)
+        #expect(spec.models["m"]?.template == .llavaV1 && spec.models["m"]?.preprocess == .resize)
+        #expect(spec.models["m"]?.resolvedPath == "/mem/m")
+        // Baseline only: no regime warning even with one-token answers.
+        #expect(result.diagnostics.isEmpty)
+    }
+
     @Test func includeCycleIsReportedWithTheChain() {
         let result = loadInMemory([
             "root.yaml": "include: a.yaml\nmodels: {m: {path: m, template: gemma}}\n",
