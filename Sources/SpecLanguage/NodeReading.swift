@@ -21,6 +21,14 @@ final class DiagnosticSink {
 
     var hasErrors: Bool { diagnostics.containsErrors }
 
+    private var largeSuggestionSearches = 0
+
+    /// Allows a "did you mean" search over a very large candidate set a bounded number of times.
+    func takeLargeSuggestionSearch() -> Bool {
+        largeSuggestionSearches += 1
+        return largeSuggestionSearches <= 5
+    }
+
     // MARK: Shapes
 
     /// The pairs of a mapping node; `what` names the thing ("model 'x'").

@@ -116,7 +116,8 @@ extension SpecChecker {
                         // A definition with errors is already reported; a bad expansion of a good one is not.
                         if all["compression"]?[definition] == nil || definitions[definition] != nil {
                             reportUndefined("compression configuration", reference, at: range,
-                                            candidates: ["fp16"] + Array((all["compression"] ?? [:]).keys) + Array(configurations.keys))
+                                            candidates: configurationCandidates(for: reference, definitions: definitions,
+                                                                                names: Array((all["compression"] ?? [:]).keys)))
                         }
                         ok = false
                         continue
@@ -172,8 +173,22 @@ extension SpecChecker {
         return nil
     }
 
+    /// Names to suggest for a bad configuration reference: the expansions of its own entry when it
+    /// names one (`kivi/bits=3`), else the entry names, so suggestions stay cheap for huge sweeps.
+    func configurationCandidates(for reference: String, definitions: OrderedDictionary<String, CompressionDefinition>,
+                                 names: [String]) -> [String] {
+        let entry = String(reference.prefix { $0 != "/" })
+        if reference.contains("/"), let definition = definitions[entry] { return definition.expandedNames }
+        return ["fp16"] + names
+    }
+
     func reportUndefined(_ kind: String, _ name: String, at range: SourceRange, candidates: [String]) {
-        sink.error("undefined \(kind) '\(name)'" + Suggestions.didYouMean(name, in: candidates), at: range)
+        // Searching a huge sweep for every one of thousands of typos would make checking quadratic.
+        var suggestion = ""
+        if candidates.count <= 1_000 || sink.takeLargeSuggestionSearch() {
+            suggestion = Suggestions.didYouMean(name, in: candidates)
+        }
+        sink.error("undefined \(kind) '\(name)'" + suggestion, at: range)
     }
 
     // MARK: - Tables
@@ -265,7 +280,8 @@ extension SpecChecker {
             if let node = pairs[key: "baseline"], let text = sink.string(node, "'baseline'") {
                 if configurations[text] == nil, definitions[text] == nil {
                     reportUndefined("compression configuration", text, at: node.range,
-                                    candidates: Array(configurations.keys) + Array(definitions.keys))
+                                    candidates: configurationCandidates(for: text, definitions: definitions,
+                                                                        names: Array(definitions.keys)))
                     ok = false
                 } else if let expanded = definitions[text]?.expandedNames, expanded.count > 1 {
                     sink.error("baseline '\(text)' expands to \(expanded.count) configurations; name one, e.g. '\(expanded[0])'",

@@ -117,6 +117,25 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(result.diagnostics.first?.message.contains("alias bomb") == true)
     }
 
+    /// Thousands of bad references into a 10,000-configuration sweep stay fast.
+    @Test func manyBadReferencesIntoAHugeSweep() {
+        let bad = (0..<500).map { "big/rank=\($0 + 500)/prefill_rank=1" }.joined(separator: ", ")
+        let text = """
+            models: {m: {path: m, template: gemma}}
+            datasets: {d: {suite: shapes}}
+            compression:
+              big: {kv: {method: gear, rank: [\((1...100).map(String.init).joined(separator: ", "))], prefill_rank: [\((1...100).map(String.init).joined(separator: ", "))]}}
+            experiments:
+              e: {models: m, datasets: d, compression: [big/rank=1/prefill_rank=1, \(bad)]}
+            """
+        var result: SpecLoadResult?
+        let elapsed = ContinuousClock().measure { result = loadInMemory(["root.yaml": text]) }
+        #expect(result?.diagnostics.filter(\.isError).count == 500)
+        #expect(result?.diagnostics.first { $0.isError }?.message
+                == "undefined compression configuration 'big/rank=500/prefill_rank=1'; did you mean 'big/rank=50/prefill_rank=1'?")
+        #expect(elapsed < .seconds(10), "took \(elapsed)")
+    }
+
     /// A large valid spec: time grows linearly (generous bound: 4× input takes under 8× time).
     @Test func largeSpecsCheckInLinearTime() throws {
         func spec(_ n: Int) -> String {
