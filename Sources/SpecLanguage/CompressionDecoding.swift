@@ -223,7 +223,8 @@ struct CompressionDecoder {
             sink.checkKeys(pairs, allowed: Array(rules.keys), in: context)
             return nil
         }
-        guard let methodAxis = readAxis(section, "method", methodNode, rule: rules["method"]!) else {
+        let methodNames = section == .kv ? KVMethodName.allCases.map(\.rawValue) : WeightMethodName.allCases.map(\.rawValue)
+        guard let methodAxis = readAxis(section, "method", methodNode, rule: .choice(methodNames, what: methodWord)) else {
             sink.checkKeys(pairs, allowed: Array(rules.keys), in: context)
             return nil
         }
