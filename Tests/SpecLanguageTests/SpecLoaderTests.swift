@@ -233,6 +233,21 @@ func loadInMemory(_ files: [String: String], root: String = "root.yaml",
         #expect(CheckpointFacts.parse(configJSON: Array("{".utf8)) == .failure(SpecFileError("it is not valid JSON")))
     }
 
+    @Test(arguments: [
+        ("quickstart", ["quickstart": 1 * 1 * 4]),
+        ("kv-sweep", ["methods": 2 * 1 * (1 + 6 + 3 + 2 + 2 + 1), "regimes": 1 * 1 * (1 + 3)]),
+        ("weight-sweep", ["weights": 2 * 1 * (1 + 12 + 2 + 2 + 2 + 1 + 1)]),
+        ("llava-gemma-ablation", ["ablation": 8 * 1 * 2]),
+        ("lvlm-compress-bench", ["short-answers": 2 * 6 * (1 + 9 + 4 + 2), "generation": 2 * 3 * (1 + 9 + 4 + 2)]),
+    ])
+    func shippedSpecsExpandAsDocumented(name: String, cells: [String: Int]) throws {
+        let result = SpecLoader(currentDirectory: Fixtures.packageRoot.path).load(path: "Specs/\(name).yaml")
+        let spec = try #require(result.spec, "\(result.rendered())")
+        #expect(spec.name == name)
+        #expect(Dictionary(uniqueKeysWithValues: spec.experiments.values.map { ($0.name, $0.cellCount) }) == cells)
+        #expect(spec.tables.count >= 1)
+    }
+
     @Test func shippedSpecsHaveNoErrors() throws {
         let root = Fixtures.packageRoot
         let specs = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Specs").path)
