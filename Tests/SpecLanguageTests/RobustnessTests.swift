@@ -72,12 +72,16 @@ struct SeededGenerator: RandomNumberGenerator {
         return bytes
     }
 
+    /// Rounds per batch; `LCB_FUZZ_ROUNDS=20000 swift test --filter RobustnessTests` searches longer.
+    static let rounds = Int(ProcessInfo.processInfo.environment["LCB_FUZZ_ROUNDS"] ?? "") ?? 150
+
     @Test(arguments: 0..<8)
-    func mutatedSpecsNeverCrashOrHang(batch: Int) {
+    func mutatedSpecsNeverCrashOrHang(batch: Int) throws {
+        try #require(!Self.seeds.isEmpty)
         var rng = SeededGenerator(seed: UInt64(batch) &* 7919 &+ 1)
         var slowest: Duration = .zero
-        for round in 0..<150 {
-            let base = Self.seeds[(batch * 150 + round) % max(1, Self.seeds.count)]
+        for round in 0..<Self.rounds {
+            let base = Self.seeds[(batch * Self.rounds + round) % Self.seeds.count]
             let bytes = mutate(base, rng: &rng)
             slowest = max(slowest, check(bytes, seed: UInt64(batch * 1000 + round)))
         }
