@@ -111,6 +111,32 @@ struct ImagePreprocessorTests {
         #expect(error.message.contains(message), "got: \(error.message)")
     }
 
+    @Test("content description changes exactly when the output can")
+    func contentDescription() throws {
+        let base = ImagePreprocessor(config: .llava336, padToSquare: false)
+        #expect(base.contentDescription == "image-preprocessor/v1 pad=false resize=shortest:336,bicubic crop=336x336 "
+                + "rescale=0.00392156862745098 normalize=0.48145466,0.4578275,0.40821073;0.26862954,0.26130258,0.27577711")
+        var padded = base
+        padded.padToSquare = true
+        #expect(padded.contentDescription != base.contentDescription)
+        var otherStd = base
+        otherStd.config.imageStd[2] = 0.28
+        #expect(otherStd.contentDescription != base.contentDescription)
+        var renamed = base
+        renamed.config.processorType = "SomethingElse"  // does not change pixels, so not the key
+        #expect(renamed.contentDescription == base.contentDescription)
+    }
+
+    @Test("a checkpoint folder without preprocessor_config.json is a clear error")
+    func missingCheckpointConfig() throws {
+        let folder = ImageFixtures.url("sources")
+        let error = try #require(throws: ImagePreprocessorConfigError.self) {
+            try ImagePreprocessor(checkpointFolder: folder)
+        }
+        #expect(error.file.hasSuffix("sources/preprocessor_config.json"))
+        #expect(error.message.hasPrefix("missing; "))
+    }
+
     @Test("pad colour is int(mean * 255) and the image is centred")
     func padToSquare() {
         let preprocessor = ImagePreprocessor(config: .llava336, padToSquare: true)

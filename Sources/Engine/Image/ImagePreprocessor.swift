@@ -273,6 +273,42 @@ public struct ImagePreprocessor: Sendable {
         self.init(config: try ImagePreprocessorConfig(contentsOf: url), padToSquare: padToSquare)
     }
 
+    /// A preprocessor for the `preprocessor_config.json` of a Hugging Face checkpoint folder.
+    public init(checkpointFolder folder: URL, padToSquare: Bool? = nil) throws(ImagePreprocessorConfigError) {
+        let url = folder.appendingPathComponent("preprocessor_config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw ImagePreprocessorConfigError(
+                file: url.path,
+                message: "missing; a vision checkpoint needs it to preprocess images: copy it from the model's "
+                    + "Hugging Face repository into \(folder.path)")
+        }
+        try self.init(contentsOf: url, padToSquare: padToSquare)
+    }
+
+    /// Every setting that decides the output, in one canonical line, for content keys.
+    ///
+    /// Two preprocessors with equal descriptions produce equal pixel values for every image, so
+    /// a vision-feature cache keyed on it (with the image bytes and the decoder's transparency
+    /// handling) never serves features computed under other settings.
+    public var contentDescription: String {
+        func number(_ value: Double) -> String { "\(value)" }  // Swift prints the shortest round-trip form
+        var parts = ["image-preprocessor/v1"]
+        parts.append("pad=\(padToSquare)")
+        switch (config.doResize, config.size) {
+        case (false, _): parts.append("resize=none")
+        case (true, .shortestEdge(let side)): parts.append("resize=shortest:\(side),\(config.resample)")
+        case (true, .exact(let height, let width)): parts.append("resize=\(height)x\(width),\(config.resample)")
+        }
+        parts.append(config.doCenterCrop ? "crop=\(config.cropHeight)x\(config.cropWidth)" : "crop=none")
+        parts.append(config.doRescale ? "rescale=\(number(config.rescaleFactor))" : "rescale=none")
+        parts.append(config.doNormalize
+            ? "normalize=\(config.imageMean.map(number).joined(separator: ","));\(config.imageStd.map(number).joined(separator: ","))"
+            : "normalize=none")
+        // The pad colour depends on the mean even when normalisation is off.
+        if padToSquare { parts.append("padcolor=\(padColor.red),\(padColor.green),\(padColor.blue)") }
+        return parts.joined(separator: " ")
+    }
+
     /// The padding colour: each channel's mean times 255, truncated (122, 116, 104 for CLIP).
     public var padColor: (red: UInt8, green: UInt8, blue: UInt8) {
         func byte(_ mean: Double) -> UInt8 { UInt8(clamping: Int(mean * 255)) }
