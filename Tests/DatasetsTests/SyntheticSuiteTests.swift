@@ -145,9 +145,9 @@ struct SyntheticSuiteTests {
     static let goldenFiles: [String: String] = [
         "captions.json": "798d3326b0c327c8", "counterfactual_bias.jsonl": "5a8e5a71041d64f8",
         "counterfactual_stereotypes.jsonl": "e255c2d90dfe91a5", "counterfactual_toxicity.jsonl": "cec32f625d1174ff",
-        "hallusion.json": "bae1509654b95e3d", "knowledge.jsonl": "f2621d0affeae688", "pope.jsonl": "e194bff51afd300b",
+        "hallusion.json": "bd6f9ef7065314dd", "knowledge.jsonl": "f2621d0affeae688", "pope.jsonl": "e194bff51afd300b",
         "reasoning.jsonl": "fbfd2d4926a9cd51", "recognition.jsonl": "622c0d276c3ac098", "scenes.jsonl": "ab593c5c8c0e5f6c",
-        "spatial.jsonl": "15c72d625dc8f039", "suite.json": "adb021d43950eb82",
+        "spatial.jsonl": "15c72d625dc8f039", "suite.json": "aa4a879ae20b8668",
     ]
     static let goldenPixels = "db40ecbcc731e808"
 
@@ -290,7 +290,8 @@ struct SyntheticSuiteTests {
     @Test("illusion pairs differ in one colour and flip their answers")
     func illusion() throws {
         let records = try #require(try JSONSerialization.jsonObject(with: Self.file("hallusion.json")) as? [[String: Any]])
-        #expect(records.count == 24 * 4)
+        #expect(records.count == 24 * 6)
+        #expect(records.filter { $0["subcategory"] as? String == "synthetic_misleading_context" }.count == 24 * 2)
         for record in records {
             let figure = try #require(record["figure_id"] as? String)
             #expect(record["visual_input"] as? String == (figure == "0" ? "1" : "2"))
@@ -303,7 +304,8 @@ struct SyntheticSuiteTests {
                 let name = String(question.dropFirst(article.count).dropLast(" in the image?".count))
                 truth = scene.objects.contains { $0.name == name }
             } else {
-                truth = scene.objects.contains { "Is the \($0.shape.rawValue) \($0.color.rawValue)?" == question }
+                // Plain, or after a misleading "Someone says the circle is green." that must not matter.
+                truth = scene.objects.contains { question.hasSuffix("Is the \($0.shape.rawValue) \($0.color.rawValue)?") }
             }
             #expect(answer == (truth ? "1" : "0"), "\(question) on figure \(figure)")
         }

@@ -406,13 +406,20 @@ struct ProbeGenerator {
             let files = [imageName(.illusion, index, "original"), imageName(.illusion, index, "edited")]
             output.scenes.append((files[0], original))
             output.scenes.append((files[1], edited))
+            // A misleading context names a third colour, in neither image; the answer must
+            // follow the image, not the words.
+            let decoys = configuration.colors.filter { $0 != newColor && $0 != before.color }
+            let decoy = rng.element(of: decoys)
+            let shape = before.shape.rawValue
             let questions = [
-                ("Is the \(before.shape.rawValue) \(before.color.rawValue)?", ["1", "0"]),
-                ("Is there \(after.nameWithArticle) in the image?", ["0", "1"]),
+                ("synthetic_color_edit", "Is the \(shape) \(before.color.rawValue)?", ["1", "0"]),
+                ("synthetic_color_edit", "Is there \(after.nameWithArticle) in the image?", ["0", "1"]),
+                ("synthetic_misleading_context",
+                 "Someone says the \(shape) is \(decoy.rawValue). Is the \(shape) \(before.color.rawValue)?", ["1", "0"]),
             ]
-            for (questionIndex, (question, answers)) in questions.enumerated() {
+            for (questionIndex, (subcategory, question, answers)) in questions.enumerated() {
                 for figure in 0..<2 {
-                    records.append(Record(category: "VD", subcategory: "synthetic_color_edit",
+                    records.append(Record(category: "VD", subcategory: subcategory,
                                           visual_input: String(figure + 1), set_id: String(index),
                                           figure_id: String(figure), question_id: String(questionIndex),
                                           question: question, gt_answer: answers[figure], filename: files[figure]))
