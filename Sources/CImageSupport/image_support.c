@@ -109,9 +109,18 @@ lcb_decode_status lcb_png_decode(const uint8_t *data, size_t size, uint64_t max_
     // Pillow opens 16-bit gray as mode I;16, whose conversion to RGB clamps each value to 255
     // instead of scaling it; every other 16-bit layout keeps the high byte.
     const int clamp_wide_gray = color_type == PNG_COLOR_TYPE_GRAY && bit_depth == 16;
-    if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    // A tRNS colour key (gray or RGB images): Pillow compares the *converted* samples (gray
+    // scaled to 8 bits, RGB cut to its high byte, 16-bit gray as is) with the key's raw number,
+    // so keys only take effect where those agree. Done by hand below, not by libpng, which
+    // compares at the file's bit depth.
+    png_color_16p key = NULL;
+    const int has_key = color_type != PNG_COLOR_TYPE_PALETTE && png_get_valid(png, info, PNG_INFO_tRNS)
+        && png_get_tRNS(png, info, NULL, NULL, &key) != 0 && key != NULL;
+    if (color_type == PNG_COLOR_TYPE_PALETTE) {
+        png_set_palette_to_rgb(png);
+        if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    }
     if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-    if (!clamp_wide_gray && png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
     if (bit_depth == 16 && !clamp_wide_gray) png_set_strip_16(png);
     if (!clamp_wide_gray && (color_type == PNG_COLOR_TYPE_GRAY || color_type == PNG_COLOR_TYPE_GRAY_ALPHA)) {
         png_set_gray_to_rgb(png);
@@ -124,29 +133,51 @@ lcb_decode_status lcb_png_decode(const uint8_t *data, size_t size, uint64_t max_
     if (clamp_wide_gray ? channels != 1 : (channels != 3 && channels != 4)) {
         png_error(png, "unexpected channel count after conversion");
     }
-    const size_t out_channels = clamp_wide_gray ? 1 : channels;
+    if (has_key && !clamp_wide_gray && channels != 3) png_error(png, "tRNS key on an image with alpha");
+    // Rows go straight into the output unless they need a pass afterwards (clamping, keying).
+    const int needs_pass = clamp_wide_gray || has_key;
+    const size_t out_channels = has_key ? 4 : (clamp_wide_gray ? 1 : channels);
     context->pixels = (uint8_t *)malloc((size_t)width * height * out_channels + 1);
     context->rows = (png_bytep *)malloc(sizeof(png_bytep) * (height + 1));
-    if (clamp_wide_gray) context->wide_rows = (uint8_t *)malloc(row_bytes * height + 1);
-    if (context->pixels == NULL || context->rows == NULL || (clamp_wide_gray && context->wide_rows == NULL)) {
+    if (needs_pass) context->wide_rows = (uint8_t *)malloc(row_bytes * height + 1);
+    if (context->pixels == NULL || context->rows == NULL || (needs_pass && context->wide_rows == NULL)) {
         png_error(png, "out of memory");
     }
-    uint8_t *target = clamp_wide_gray ? context->wide_rows : context->pixels;
+    uint8_t *target = needs_pass ? context->wide_rows : context->pixels;
     for (png_uint_32 y = 0; y < height; y++) context->rows[y] = target + (size_t)y * row_bytes;
     png_read_image(png, context->rows);
 
+    const size_t count = (size_t)width * height;
     if (clamp_wide_gray) {
-        const size_t count = (size_t)width * height;
         for (size_t i = 0; i < count; i++) {
             const unsigned value = ((unsigned)context->wide_rows[2 * i] << 8) | context->wide_rows[2 * i + 1];
-            context->pixels[i] = (uint8_t)(value > 255 ? 255 : value);
+            const uint8_t clamped = (uint8_t)(value > 255 ? 255 : value);
+            if (has_key) {
+                uint8_t *pixel = context->pixels + 4 * i;
+                pixel[0] = pixel[1] = pixel[2] = clamped;
+                pixel[3] = value == key->gray ? 0 : 255;
+            } else {
+                context->pixels[i] = clamped;
+            }
+        }
+    } else if (has_key) {
+        const int gray = color_type == PNG_COLOR_TYPE_GRAY;
+        for (size_t i = 0; i < count; i++) {
+            const uint8_t *sample = context->wide_rows + 3 * i;
+            uint8_t *pixel = context->pixels + 4 * i;
+            pixel[0] = sample[0];
+            pixel[1] = sample[1];
+            pixel[2] = sample[2];
+            const int keyed = gray ? sample[0] == key->gray
+                                   : (sample[0] == key->red && sample[1] == key->green && sample[2] == key->blue);
+            pixel[3] = keyed ? 0 : 255;
         }
     }
 
     out->pixels = context->pixels;
     out->width = width;
     out->height = height;
-    out->layout = clamp_wide_gray ? LCB_PIXELS_GRAY : (channels == 4 ? LCB_PIXELS_RGBA : LCB_PIXELS_RGB);
+    out->layout = out_channels == 4 ? LCB_PIXELS_RGBA : (out_channels == 1 ? LCB_PIXELS_GRAY : LCB_PIXELS_RGB);
     png_destroy_read_struct(&png, &info, NULL);
     free(context->rows);
     free(context->wide_rows);

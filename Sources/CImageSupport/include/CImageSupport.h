@@ -45,8 +45,10 @@ typedef struct {
 /// Decodes a PNG held in memory.
 ///
 /// Output follows Pillow's reading of PNG files: palette and low-bit-depth gray expand to 8 bits,
-/// tRNS becomes an alpha channel, 16-bit colour and gray+alpha keep the high byte, 16-bit gray
-/// (no alpha) is clamped to 255 as Pillow's I;16 → L conversion does. No gamma is applied.
+/// 16-bit colour and gray+alpha keep the high byte, 16-bit gray (no alpha) is clamped to 255 as
+/// Pillow's I;16 → L conversion does. Palette tRNS becomes alpha; a gray or RGB tRNS key makes
+/// alpha 0 where the converted samples equal the key's raw value, as Pillow compares them.
+/// No gamma is applied.
 lcb_decode_status lcb_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, lcb_image *out);
 
 /// Decodes a JPEG (baseline or progressive) held in memory with libjpeg's default (ISLOW) DCT
