@@ -2,21 +2,21 @@ import Foundation
 import Testing
 @testable import Datasets
 
-@Suite("SplitMix64")
+@Suite("Synthetic random numbers (SplitMix64)")
 struct SyntheticRandomTests {
     @Test("matches the published SplitMix64 sequence")
     func referenceValues() {
-        var zero = SplitMix64(seed: 0)
+        var zero = SyntheticRandom(seed: 0)
         #expect(zero.next() == 0xE220_A839_7B1D_CDAF)
         #expect(zero.next() == 0x6E78_9E6A_A1B9_65F4)
         #expect(zero.next() == 0x06C4_5D18_8009_454F)
-        var other = SplitMix64(seed: 1_234_567)
+        var other = SyntheticRandom(seed: 1_234_567)
         #expect(other.next() == 0x599E_D017_FB08_FC85)
     }
 
     @Test("bounded draws are in range and roughly uniform")
     func bounded() {
-        var rng = SplitMix64(seed: 42)
+        var rng = SyntheticRandom(seed: 42)
         var counts = [Int](repeating: 0, count: 7)
         for _ in 0..<7000 { counts[rng.below(7)] += 1 }
         #expect(counts.allSatisfy { $0 > 850 && $0 < 1150 }, "\(counts)")
@@ -27,10 +27,10 @@ struct SyntheticRandomTests {
 
     @Test("named streams are independent and reproducible")
     func streams() {
-        var a = SplitMix64(seed: 7, stream: "spatial", index: 3)
-        var b = SplitMix64(seed: 7, stream: "spatial", index: 3)
-        var c = SplitMix64(seed: 7, stream: "spatial", index: 4)
-        var d = SplitMix64(seed: 7, stream: "reasoning", index: 3)
+        var a = SyntheticRandom(seed: 7, stream: "spatial", index: 3)
+        var b = SyntheticRandom(seed: 7, stream: "spatial", index: 3)
+        var c = SyntheticRandom(seed: 7, stream: "spatial", index: 4)
+        var d = SyntheticRandom(seed: 7, stream: "reasoning", index: 3)
         let first = a.next()
         #expect(first == b.next())
         #expect(first != c.next())

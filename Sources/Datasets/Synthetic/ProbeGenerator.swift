@@ -2,7 +2,7 @@ import Foundation
 
 /// Builds each probe's scenes and question records.
 ///
-/// Every scene draws from its own stream, `SplitMix64(seed:stream: probe, index:)`, so the first
+/// Every scene draws from its own stream, `SyntheticRandom(seed:stream: probe, index:)`, so the first
 /// N scenes of a probe are the same whatever `count` is (POPE's popular and adversarial
 /// negatives are the exception: they depend on object frequencies over the whole probe).
 struct ProbeGenerator {
@@ -53,8 +53,8 @@ struct ProbeGenerator {
         return "images/\(probe.rawValue)-\(padded)\(suffix.isEmpty ? "" : "-" + suffix).png"
     }
 
-    private func stream(_ probe: SyntheticProbe, _ index: Int) -> SplitMix64 {
-        SplitMix64(seed: configuration.seed, stream: probe.rawValue, index: index)
+    private func stream(_ probe: SyntheticProbe, _ index: Int) -> SyntheticRandom {
+        SyntheticRandom(seed: configuration.seed, stream: probe.rawValue, index: index)
     }
 
     // MARK: - Recognition, knowledge
@@ -237,7 +237,7 @@ struct ProbeGenerator {
     }
 
     /// A compositional question about `scene`, or nil when the scene cannot support one of `kind`.
-    static func reasoningQuestion(_ kind: String, in scene: Scene, using rng: inout SplitMix64)
+    static func reasoningQuestion(_ kind: String, in scene: Scene, using rng: inout SyntheticRandom)
         -> (question: String, answer: String, type: String)? {
         let pairs = clearPairs(scene)
         switch kind {
@@ -326,7 +326,7 @@ struct ProbeGenerator {
             let present = scene.objects.map(\.name)
             let positives = Array(present.prefix(3))
             let absent = vocabulary.filter { !present.contains($0) }
-            var rng = SplitMix64(seed: configuration.seed, stream: "hallucination-negatives", index: index)
+            var rng = SyntheticRandom(seed: configuration.seed, stream: "hallucination-negatives", index: index)
             for category in ["random", "popular", "adversarial"] {
                 let negatives = Self.negatives(category, count: positives.count, absent: absent, present: scene.objects,
                                                frequency: frequency, together: together, using: &rng)
@@ -350,7 +350,7 @@ struct ProbeGenerator {
     /// most often seen together with the present objects first.
     static func negatives(_ category: String, count: Int, absent: [String], present: [SceneObject],
                           frequency: [String: Int], together: [String: [String: Int]],
-                          using rng: inout SplitMix64) -> [String] {
+                          using rng: inout SyntheticRandom) -> [String] {
         // A random order first, so that ties break reproducibly but not alphabetically.
         let shuffled = rng.shuffled(absent)
         switch category {

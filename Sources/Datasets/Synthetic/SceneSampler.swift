@@ -8,7 +8,7 @@ struct SceneSampler {
 
     /// A scene of `count` objects with pairwise different shapes and pairwise different colours,
     /// so that "the circle" and "the red shape" always name one object.
-    func scene(objects count: Int, using rng: inout SplitMix64) throws(SyntheticSuiteError) -> Scene {
+    func scene(objects count: Int, using rng: inout SyntheticRandom) throws(SyntheticSuiteError) -> Scene {
         let count = min(count, configuration.shapes.count, configuration.colors.count)
         for _ in 0..<1000 {
             let shapes = rng.shuffled(configuration.shapes)
@@ -29,7 +29,7 @@ struct SceneSampler {
     }
 
     /// A free position for a new object, or nil after a bounded number of tries.
-    func place(radius: Int, among placed: [SceneObject], using rng: inout SplitMix64) -> (x: Int, y: Int)? {
+    func place(radius: Int, among placed: [SceneObject], using rng: inout SyntheticRandom) -> (x: Int, y: Int)? {
         let margin = Int(Self.reach(radius).rounded(.up)) + 1
         let size = configuration.imageSize
         guard size - 1 - margin >= margin else { return nil }
@@ -47,7 +47,7 @@ struct SceneSampler {
     }
 
     /// The number of objects for a scene: uniform in `minimum...maxObjects`.
-    func objectCount(minimum: Int, using rng: inout SplitMix64) -> Int {
+    func objectCount(minimum: Int, using rng: inout SyntheticRandom) -> Int {
         rng.int(in: min(minimum, configuration.maxObjects)...configuration.maxObjects)
     }
 }

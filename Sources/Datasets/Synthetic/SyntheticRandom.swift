@@ -1,9 +1,9 @@
-/// SplitMix64 (Steele, Lea and Flood 2014): the synthetic suite's only source of randomness.
+/// The synthetic suite's only source of randomness: SplitMix64 (Steele, Lea and Flood 2014).
 ///
 /// The suite must come out byte-identical for a seed on every machine and Swift release, so it
 /// never touches the system generator nor the standard library's `random(in:using:)` (whose
 /// algorithm is not a documented contract); every draw goes through the methods below.
-public struct SplitMix64: Sendable {
+public struct SyntheticRandom: Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) { state = seed }
@@ -13,13 +13,13 @@ public struct SplitMix64: Sendable {
     /// Deriving streams by name keeps, say, the spatial probe's scenes the same when another
     /// probe's size or logic changes.
     public init(seed: UInt64, stream: String, index: Int = 0) {
-        var mixer = SplitMix64(seed: seed)
+        var mixer = SyntheticRandom(seed: seed)
         var value = mixer.next()
         for byte in stream.utf8 {
-            var step = SplitMix64(seed: value ^ UInt64(byte))
+            var step = SyntheticRandom(seed: value ^ UInt64(byte))
             value = step.next()
         }
-        var indexed = SplitMix64(seed: value ^ UInt64(bitPattern: Int64(index)))
+        var indexed = SyntheticRandom(seed: value ^ UInt64(bitPattern: Int64(index)))
         state = indexed.next()
     }
 
