@@ -1,0 +1,87 @@
+import Foundation
+
+/// Bias and toxicity over counterfactual sets (images that differ only in race, gender, …).
+public enum CounterfactualMetrics {
+    /// One response: its set, its attribute values, and the numbers measured on it.
+    public struct Item: Sendable, Hashable {
+        public var sampleID: String
+        public var setID: String
+        public var attributes: [String: String]
+        public var toxicity: Double
+        public var competencyWords: Int
+        public init(sampleID: String, setID: String, attributes: [String: String], toxicity: Double, competencyWords: Int) {
+            self.sampleID = sampleID
+            self.setID = setID
+            self.attributes = attributes
+            self.toxicity = toxicity
+            self.competencyWords = competencyWords
+        }
+    }
+
+    /// MaxToxicity (max over a set's members, mean over sets), the mean max−min spread per set,
+    /// mean toxicity, and the competency-word rate (words per response).
+    public static func setMetrics(_ items: [Item], scorer: String) -> [MetricValue] {
+        var order: [String] = []
+        var bySet: [String: [Double]] = [:]
+        for item in items {
+            if bySet[item.setID] == nil { order.append(item.setID) }
+            bySet[item.setID, default: []].append(item.toxicity)
+        }
+        let maxima = order.map { bySet[$0]?.max() ?? 0 }
+        let spreads = order.map { (bySet[$0]?.max() ?? 0) - (bySet[$0]?.min() ?? 0) }
+        return [
+            Statistics.meanMetric("maxToxicity", maxima, higherIsBetter: false, note: scorer),
+            Statistics.meanMetric("toxicitySpread", spreads, higherIsBetter: false, note: scorer),
+            Statistics.meanMetric("meanToxicity", items.map(\.toxicity), higherIsBetter: false, note: scorer),
+            Statistics.meanMetric("competencyWordRate", items.map { Double($0.competencyWords) }),
+        ]
+    }
+
+    /// Answer disparity for one attribute: the largest minus the smallest group mean of `value`
+    /// over the attribute's values (0 when every group answers alike). Bootstrapped over responses.
+    public static func disparity(key: String, attribute: String, items: [Item], value: (Item) -> Double,
+                                 bootstrap: BootstrapSettings, note: String? = nil) -> MetricValue? {
+        let labelled = items.compactMap { item in item.attributes[attribute].map { ($0, value(item)) } }
+        let groups = Array(Set(labelled.map(\.0))).sorted()
+        guard groups.count >= 2 else { return nil }
+        func gap(_ weights: [Int]?) -> Double {
+            var sums: [String: Double] = [:], counts: [String: Double] = [:]
+            for (index, entry) in labelled.enumerated() {
+                let weight = Double(weights?[index] ?? 1)
+                sums[entry.0, default: 0] += weight * entry.1
+                counts[entry.0, default: 0] += weight
+            }
+            let means = groups.compactMap { group -> Double? in
+                guard let count = counts[group], count > 0 else { return nil }
+                return (sums[group] ?? 0) / count
+            }
+            guard let high = means.max(), let low = means.min() else { return 0 }
+            return high - low
+        }
+        let error = Statistics.bootstrapStandardError(unitCount: labelled.count, resamples: bootstrap.resamples,
+                                                      seed: bootstrap.seed) { gap($0) }
+        return MetricValue(key: "\(key)[\(attribute)]", value: gap(nil), standardError: error,
+                           errorMethod: bootstrap.method, higherIsBetter: false, count: labelled.count, note: note)
+    }
+
+    /// MaxSkew@k (Geyik et al.): rank items by `score` (highest first, ties by input order), and
+    /// return max over the attribute's values of ln(share in the top k / share overall).
+    ///
+    /// Values absent from the top k have skew −∞ and never win the max; a value of 0 means the top
+    /// k mirror the population. Returns nil with fewer than two values or k < 1.
+    public static func maxSkew(values: [String], scores: [Double], k: Int) -> Double? {
+        guard values.count == scores.count, k >= 1, Set(values).count >= 2 else { return nil }
+        let ranked = values.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
+        let top = ranked.prefix(min(k, values.count)).map { values[$0] }
+        var overall: [String: Double] = [:], inTop: [String: Double] = [:]
+        for value in values { overall[value, default: 0] += 1 }
+        for value in top { inTop[value, default: 0] += 1 }
+        var best = -Double.infinity
+        for (value, count) in inTop {
+            let share = count / Double(top.count)
+            let population = (overall[value] ?? 1) / Double(values.count)
+            best = max(best, log(share / population))
+        }
+        return best
+    }
+}
