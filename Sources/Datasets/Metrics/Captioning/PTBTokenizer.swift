@@ -34,8 +34,10 @@ public enum PTBTokenizer {
             }
         }
         var result: [String] = []
-        for chunk in normalized.split(whereSeparator: { $0.isWhitespace }) {
-            result += tokenizeChunk(Array(chunk))
+        let chunks = normalized.split(whereSeparator: { $0.isWhitespace })
+        for (index, chunk) in chunks.enumerated() {
+            let next = index + 1 < chunks.count ? chunks[index + 1].first : nil
+            result += tokenizeChunk(Array(chunk), nextCharacter: next)
         }
         return result.map { $0.lowercased() }
     }
@@ -47,14 +49,18 @@ public enum PTBTokenizer {
     /// Tokens that start with an apostrophe and stay whole.
     static let apostropheWords: Set<String> = ["'s", "'m", "'d", "'re", "'ve", "'ll", "'em", "'til", "'n'", "'n", "'t", "'"]
 
-    static func tokenizeChunk(_ input: [Character]) -> [String] {
+    static func tokenizeChunk(_ input: [Character], nextCharacter: Character? = nil) -> [String] {
         var text = input[...]
         var front: [String] = []
         var back: [String] = []
+        var peeledClitic = false
 
         // Leading punctuation.
         while let first = text.first {
-            if text.starts(with: ["`", "`"]) {
+            if text.starts(with: ["'", "'"]) && text.count > 2 {
+                front.append("''")
+                text = text.dropFirst(2)
+            } else if text.starts(with: ["`", "`"]) {
                 front.append("``")
                 text = text.dropFirst(2)
             } else if first == "\"" {
@@ -76,7 +82,7 @@ public enum PTBTokenizer {
             } else if text.starts(with: ["-", "-"]) && text.count > 2 {
                 front.append("--")
                 text = text.dropFirst(2)
-            } else if first == "-" && text.count > 1 && text.dropFirst().first?.isLetter == true {
+            } else if first == "-" && text.count > 1 && text.dropFirst().first?.isNumber != true {
                 front.append("-")
                 text = text.dropFirst()
             } else if text.starts(with: [".", ".", "."]) && text.count > 3 && !(text.dropFirst(3).first == ".") {
@@ -89,7 +95,11 @@ public enum PTBTokenizer {
 
         // Trailing punctuation, collected in reverse.
         while let last = text.last, text.count > 1 {
-            if text.hasSuffix(["'", "'"]) {
+            if let clitic = trailingClitic(text) {
+                back.append(clitic)
+                text = text.dropLast(clitic.count)
+                peeledClitic = true
+            } else if text.hasSuffix(["'", "'"]) {
                 back.append("''")
                 text = text.dropLast(2)
             } else if last == "\"" {
@@ -114,7 +124,10 @@ public enum PTBTokenizer {
                 let dots = text.reversed().prefix { $0 == "." }.count
                 if dots == text.count { break }
                 let word = text.dropLast(dots)
-                let abbreviation = isAbbreviation(word)
+                // "No." abbreviates "number" before a numeral ("No. 5") or a comma or semicolon; elsewhere
+                // it is the word "no" ending a sentence.
+                let numberSign = back.isEmpty ? nextCharacter?.isNumber == true : (back.last == "," || back.last == ";")
+                let abbreviation = isAbbreviation(word) && (String(word).lowercased() != "no" || numberSign)
                 // An abbreviation keeps one period; what follows is punctuation (`p.m..` → `p.m.` `.`,
                 // `p.m....` → `p.m.` `...`); a plain word gives `.`, `. .` or `...` (`dog..` → `dog . .`).
                 let rest = abbreviation ? dots - 1 : dots
@@ -126,6 +139,9 @@ public enum PTBTokenizer {
                 }
                 text = abbreviation ? text.dropLast(rest) : word
                 if abbreviation { break }
+            } else if last == "/" {
+                back.append("/")
+                text = text.dropLast()
             } else if last == "%" {
                 back.append("%")
                 text = text.dropLast()
@@ -140,9 +156,22 @@ public enum PTBTokenizer {
 
         var core: [String] = []
         if !text.isEmpty {
-            for piece in splitInternal(Array(text)) { core += splitClitics(piece) }
+            // `cannot`-style splits apply to a whole word only: `cannot's` stays `cannot 's`.
+            for piece in splitInternal(Array(text)) { core += peeledClitic ? [piece] : splitClitics(piece) }
         }
         return front + core.map(rewriteSingle) + back.reversed()
+    }
+
+    /// The clitic ending `text`, if any (`n't`, `'s`, `'m`, `'d`, `'re`, `'ve`, `'ll`), with something before it.
+    static func trailingClitic(_ text: ArraySlice<Character>) -> String? {
+        let lower = String(text).lowercased()
+        for clitic in ["n't", "'re", "'ve", "'ll", "'s", "'m", "'d"] where lower.count > clitic.count && lower.hasSuffix(clitic) {
+            let before = lower.dropLast(clitic.count)
+            // `'s` after an apostrophe or quote is not a clitic of a word (`''s`); leave it whole.
+            if before.hasSuffix("'") || before.hasSuffix("`") { return nil }
+            return String(text.suffix(clitic.count))
+        }
+        return nil
     }
 
     /// A lone quote, bracket or ellipsis chunk in PTB form.
@@ -154,7 +183,7 @@ public enum PTBTokenizer {
                let bracket = openingBrackets[character] ?? closingBrackets[character] {
                 return bracket
             }
-            if token.count > 3 && token.allSatisfy({ $0 == "." }) { return "..." }
+            if token.count >= 2 && token.allSatisfy({ $0 == "." }) { return "..." }
             return token
         }
     }
