@@ -47,6 +47,17 @@ public enum AnswerType: Sendable, Hashable, Codable {
     case caption
     /// Open text (MM-Vet, counterfactual prompts).
     case freeText
+
+    /// The case's name without its payload, for messages (`multiple-choice`).
+    public var kind: String {
+        switch self {
+        case .yesNo: return "yes/no"
+        case .shortAnswer: return "short"
+        case .multipleChoice: return "multiple-choice"
+        case .caption: return "caption"
+        case .freeText: return "free"
+        }
+    }
 }
 
 /// The grouping fields the official metrics need; each dataset fills only its own.

@@ -198,3 +198,24 @@ private let umbrellas = ["umbrella", "umbrella", "an umbrella", "umbrella", "umb
         #expect(abs((report.samples[0].components["CIDEr-D"] ?? -1) - first) < 1e-6)
     }
 }
+
+@Suite struct GenericJSONLMetricTests {
+    @Test func shortAnswersUseExactMatchAndVQAAccuracy() throws {
+        let samples = try load(.jsonl, "jsonl/generic.jsonl", images: "jsonl/images")
+        let outputs = ["jsonl/q1": "Cat.", "jsonl/q2": "light blue", "jsonl/line3": "blue"]
+        let report = try Evaluator().evaluate(.jsonl, samples: samples, outputs: outputs)
+        #expect(abs((report.metric("exactMatch")?.value ?? -1) - 2.0 / 3) < 1e-12)
+        // q1 and line3 have one reference, where leave-one-out is meaningless: no VQA accuracy.
+        #expect(report.metric("vqaAccuracy") == nil)
+        let several = samples.filter { $0.references.count > 1 }
+        let vqa = try Evaluator().evaluate(.jsonl, samples: several, outputs: outputs)
+        // q2: "light blue" among ["blue", "light blue"]: subsets {light blue} → 1/3, {blue} → 0; mean 1/6.
+        #expect(abs((vqa.metric("vqaAccuracy")?.value ?? -1) - 100.0 / 6) < 1e-9)
+    }
+
+    @Test func mixedAnswerTypesAreRejected() {
+        let samples = [Sample(id: "a", imagePath: nil, question: "q", references: ["yes"], answerType: .yesNo),
+                       Sample(id: "b", imagePath: nil, question: "q", references: ["x"], answerType: .caption)]
+        #expect(throws: EvaluationError.self) { try Evaluator().evaluate(.jsonl, samples: samples, outputs: ["a": "yes", "b": "x"]) }
+    }
+}

@@ -292,9 +292,12 @@ public struct Evaluator: Sendable {
     // MARK: - Generic JSONL
 
     /// Scores by answer type: yes/no with POPE's metrics, short answers by exact match (and VQA
-    /// accuracy when there are several references), choices by letter, captions with the COCO metrics.
+    /// accuracy when every sample has several references), choices by letter, captions with the COCO metrics.
     func genericReport(_ samples: [Sample], _ texts: [String]) throws -> EvaluationReport {
         guard let first = samples.first else { return EvaluationReport(format: .jsonl, metrics: [], samples: []) }
+        if let other = samples.first(where: { $0.answerType.kind != first.answerType.kind }) {
+            throw EvaluationError(message: "sample '\(other.id)' is \(other.answerType.kind) but '\(first.id)' is \(first.answerType.kind); a JSONL dataset is scored with one metric family, so split mixed answer types into separate datasets")
+        }
         switch first.answerType {
         case .yesNo:
             var report = popeReport(samples, texts)
@@ -306,7 +309,8 @@ public struct Evaluator: Sendable {
             return captionReport(.jsonl, samples, texts)
         case .shortAnswer, .freeText:
             var report = exactMatchReport(.jsonl, samples, texts)
-            if samples.contains(where: { $0.references.count > 1 }) {
+            // Leave-one-out over a single reference is always 0: VQA accuracy only when every sample has several.
+            if samples.allSatisfy({ $0.references.count > 1 }) {
                 let accuracy = zip(samples, texts).map { VQAAccuracy.score(prediction: $1, answers: $0.references) }
                 report.metrics.append(Statistics.meanMetric("vqaAccuracy", accuracy, scale: 100))
                 for index in report.samples.indices { report.samples[index].components["vqaAccuracy"] = accuracy[index] }
