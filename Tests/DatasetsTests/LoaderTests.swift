@@ -130,6 +130,14 @@ func loadError(_ format: DatasetFormat, _ path: String, images: String? = nil, a
         #expect(reasoning.map { $0.groups.mme?.imageID } == ["0005.png", "0005.png"])
     }
 
+    @Test func readsEvalToolResultFiles() throws {
+        // eval_tool/Your_Results layout: <subtask>.txt with image, question, answer (and a prediction column).
+        let samples = try load(.mme, "mme-evaltool", images: "mme-evaltool/images")
+        #expect(samples.map(\.id) == ["mme/landmark/0001.jpg/0", "mme/landmark/0001.jpg/1"])
+        #expect(samples.map(\.references) == [["yes"], ["no"]])
+        #expect(samples[0].imagePath?.hasSuffix("mme-evaltool/images/landmark/0001.jpg") == true)
+    }
+
     @Test func splitSelectsCognition() throws {
         let samples = try load(.mme, "mme", split: "cognition")
         #expect(samples.map { $0.groups.mme?.subtask } == ["commonsense_reasoning", "commonsense_reasoning"])
