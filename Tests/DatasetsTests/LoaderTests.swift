@@ -197,8 +197,8 @@ func loadError(_ format: DatasetFormat, _ path: String, images: String? = nil, a
         let samples = try load(.scienceQA, "scienceqa")
         #expect(samples.map(\.id) == ["scienceqa/11", "scienceqa/12", "scienceqa/14"])
         #expect(samples.map(\.references) == [["A"], ["B"], ["C"]])
-        #expect(samples[0].question == "Which of these states is farthest north?\nA. West Virginia\nB. Louisiana\nC. Arizona\nD. Oklahoma")
-        #expect(samples[1].question.hasPrefix("Context: Tree frogs live in tropical rain forests.\nFigure: tree frog.\nWhich animal's"))
+        #expect(samples[0].question == "Context: N/A\nQuestion: Which of these states is farthest north?\nOptions: (A) West Virginia (B) Louisiana (C) Arizona (D) Oklahoma")
+        #expect(samples[1].question == "Context: Tree frogs live in tropical rain forests.\nFigure: tree frog.\nQuestion: Which animal's feet are also adapted for sticky surfaces?\nOptions: (A) tiger (B) tokay gecko")
         #expect(samples[0].prompt.hasSuffix("\nAnswer with the option's letter from the given choices directly."))
         #expect(samples[0].imagePath?.hasSuffix("scienceqa/images/test/11/image.png") == true)
     }

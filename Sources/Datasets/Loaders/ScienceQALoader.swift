@@ -3,8 +3,8 @@ import Foundation
 /// ScienceQA-IMG: a folder with `problems.json` (pid → `question`, `choices`, `answer` index,
 /// `hint`, `image`), `pid_splits.json` (split → pids) and `images/<split>/<pid>/image.png`.
 ///
-/// Only problems with an image are kept (the IMG subset). The prompt follows LLaVA's CQM format:
-/// `Context: <hint>` (when there is one), the question, then `A. <choice>` lines.
+/// Only problems with an image are kept (the IMG subset). The prompt follows LLaVA's CQM format
+/// (see ``promptText(question:hint:choices:)``); the reference is the answer's letter.
 enum ScienceQALoader {
     static func load(_ context: LoadContext) throws -> [Sample] {
         let root = context.main
@@ -49,16 +49,21 @@ enum ScienceQALoader {
             }
             let question = try record.string("question")
             let hint = (try record.optionalString("hint") ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            var lines: [String] = []
-            if !hint.isEmpty { lines.append("Context: \(hint)") }
-            lines.append(question)
-            for (index, choice) in choices.enumerated() { lines.append("\(letter(index)). \(choice)") }
+            let prompt = promptText(question: question, hint: hint, choices: choices)
             let imagePath = try context.image("\(pid)/\(imageName)", in: images, file: problemsPath.display, location: record.location)
-            samples.append(Sample(id: "scienceqa/\(pid)", imagePath: imagePath, question: lines.joined(separator: "\n"),
+            samples.append(Sample(id: "scienceqa/\(pid)", imagePath: imagePath, question: prompt,
                                   promptSuffix: context.suffix, references: [letter(answer)],
                                   answerType: .multipleChoice(choices: choices)))
         }
         return samples
+    }
+
+    /// LLaVA's CQM prompt (`convert_sqa_to_llava`): `Context: <hint or N/A>`, `Question: …`,
+    /// `Options: (A) … (B) …`, with double spaces collapsed once and the ends trimmed, as there.
+    static func promptText(question: String, hint: String, choices: [String]) -> String {
+        let options = choices.enumerated().map { "(\(letter($0.offset))) \($0.element)" }.joined(separator: " ")
+        let text = "Context: \(hint.isEmpty ? "N/A" : hint)\nQuestion: \(question)\nOptions: \(options)\n"
+        return text.replacingOccurrences(of: "  ", with: " ").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func letter(_ index: Int) -> String {
