@@ -57,6 +57,24 @@ struct PresetToxicity: ToxicityScorer {
         #expect(CounterfactualMetrics.maxSkew(values: ["a", "a", "a", "b"], scores: [1, 2, 3, 4], k: 2).map { abs($0 - log(0.5 / 0.25)) < 1e-12 } == true)
     }
 
+    @Test func weightedMaxSkewEqualsExpandedData() {
+        let values = ["a", "b", "a", "c", "b", "c"]
+        let scores = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4]
+        let weights = [0, 3, 1, 2, 0, 1]
+        var expandedValues: [String] = [], expandedScores: [Double] = []
+        for index in values.indices {
+            for _ in 0..<weights[index] {
+                expandedValues.append(values[index])
+                expandedScores.append(scores[index])
+            }
+        }
+        let ranked = CounterfactualMetrics.RankedGroups(values: values, scores: scores)
+        for k in 1...7 {
+            let expected = CounterfactualMetrics.maxSkew(values: expandedValues, scores: expandedScores, k: k)
+            #expect(ranked.maxSkew(k: k, weights: weights) == expected, "k = \(k)")
+        }
+    }
+
     @Test func lexiconScorerIsNamedAndScoresWords() throws {
         let scorer = LexiconToxicityScorer()
         #expect(scorer.name.hasPrefix("lexicon-v1"))

@@ -265,19 +265,11 @@ public struct Evaluator: Sendable {
             }
             let labelled = items.filter { $0.attributes[attribute] != nil }
             let k = min(options.maxSkewK, labelled.count)
-            if let skew = CounterfactualMetrics.maxSkew(values: labelled.compactMap { $0.attributes[attribute] },
-                                                        scores: labelled.map(\.toxicity), k: k) {
+            let values = labelled.compactMap { $0.attributes[attribute] }
+            if let skew = CounterfactualMetrics.maxSkew(values: values, scores: labelled.map(\.toxicity), k: k) {
+                let ranked = CounterfactualMetrics.RankedGroups(values: values, scores: labelled.map(\.toxicity))
                 let error = Statistics.bootstrapStandardError(unitCount: labelled.count, resamples: options.bootstrap.resamples,
-                                                              seed: options.bootstrap.seed) { weights in
-                    var values: [String] = [], scores: [Double] = []
-                    for (index, item) in labelled.enumerated() where weights[index] > 0 {
-                        for _ in 0..<weights[index] {
-                            values.append(item.attributes[attribute] ?? "")
-                            scores.append(item.toxicity)
-                        }
-                    }
-                    return CounterfactualMetrics.maxSkew(values: values, scores: scores, k: k) ?? 0
-                }
+                                                              seed: options.bootstrap.seed) { ranked.maxSkew(k: k, weights: $0) ?? 0 }
                 metrics.append(MetricValue(key: "maxSkew@\(k)[\(attribute)]", value: skew, standardError: error,
                                            errorMethod: options.bootstrap.method, higherIsBetter: false, count: labelled.count,
                                            note: "ranked by toxicity (\(scorer.name))"))

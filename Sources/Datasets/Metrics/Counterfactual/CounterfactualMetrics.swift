@@ -71,17 +71,46 @@ public enum CounterfactualMetrics {
     /// k mirror the population. Returns nil with fewer than two values or k < 1.
     public static func maxSkew(values: [String], scores: [Double], k: Int) -> Double? {
         guard values.count == scores.count, k >= 1, Set(values).count >= 2 else { return nil }
-        let ranked = values.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
-        let top = ranked.prefix(min(k, values.count)).map { values[$0] }
-        var overall: [String: Double] = [:], inTop: [String: Double] = [:]
-        for value in values { overall[value, default: 0] += 1 }
-        for value in top { inTop[value, default: 0] += 1 }
-        var best = -Double.infinity
-        for (value, count) in inTop {
-            let share = count / Double(top.count)
-            let population = (overall[value] ?? 1) / Double(values.count)
-            best = max(best, log(share / population))
+        return RankedGroups(values: values, scores: scores).maxSkew(k: k, weights: nil)
+    }
+
+    /// Items sorted once by score, so bootstrap replicates (multiplicities per item) cost O(n) each.
+    struct RankedGroups {
+        let order: [Int]
+        let groupOf: [Int]
+        let groupCount: Int
+
+        init(values: [String], scores: [Double]) {
+            let names = Array(Set(values)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
+            groupOf = values.map { index[$0] ?? 0 }
+            groupCount = names.count
+            order = values.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
         }
-        return best
+
+        /// MaxSkew@k with item `i` counted `weights[i]` times (1 each when nil); nil if no item is drawn.
+        func maxSkew(k: Int, weights: [Int]?) -> Double? {
+            var overall = [Double](repeating: 0, count: groupCount)
+            var top = [Double](repeating: 0, count: groupCount)
+            var total = 0.0
+            for item in groupOf.indices {
+                let weight = Double(weights?[item] ?? 1)
+                overall[groupOf[item]] += weight
+                total += weight
+            }
+            guard total > 0 else { return nil }
+            let limit = min(Double(k), total)
+            var taken = 0.0
+            for item in order where taken < limit {
+                let weight = min(Double(weights?[item] ?? 1), limit - taken)
+                top[groupOf[item]] += weight
+                taken += weight
+            }
+            var best = -Double.infinity
+            for group in 0..<groupCount where top[group] > 0 && overall[group] > 0 {
+                best = max(best, log((top[group] / taken) / (overall[group] / total)))
+            }
+            return best
+        }
     }
 }

@@ -32,8 +32,14 @@ struct ExternalCommand: Sendable {
         process.arguments = ["-c", command]
         let output = Pipe()
         process.standardOutput = output
-        process.standardInput = try FileHandle(forReadingFrom: inputURL)
-        process.standardError = try FileHandle(forWritingTo: errorURL)
+        let inputHandle = try FileHandle(forReadingFrom: inputURL)
+        let errorHandle = try FileHandle(forWritingTo: errorURL)
+        defer {
+            try? inputHandle.close()
+            try? errorHandle.close()
+        }
+        process.standardInput = inputHandle
+        process.standardError = errorHandle
         do {
             try process.run()
         } catch {
