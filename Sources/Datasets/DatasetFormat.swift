@@ -155,6 +155,6 @@ struct LoadContext {
             throw DatasetError(file: file, location: location, message: "image '\(path.display)' not found",
                                hint: "set the dataset's images folder in the spec, or pass checkImages: false to skip this check")
         }
-        return path.url.path
+        return path.absolute
     }
 }

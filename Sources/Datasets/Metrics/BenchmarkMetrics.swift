@@ -48,20 +48,22 @@ public enum POPEMetrics {
     /// with analytic errors, precision, recall and F1 bootstrapped over questions.
     public static func metrics(_ items: [Item], suffix: String = "", bootstrap: BootstrapSettings) -> [MetricValue] {
         let point = values(items)
-        func bootstrapped(_ key: String, _ value: Double, _ pick: @escaping ((accuracy: Double, precision: Double, recall: Double, f1: Double, yesRatio: Double)) -> Double) -> MetricValue {
-            let error = Statistics.bootstrapStandardError(unitCount: items.count, resamples: bootstrap.resamples, seed: bootstrap.seed) {
-                pick(values(items, weights: $0))
-            }
-            return MetricValue(key: key + suffix, value: value, standardError: error, errorMethod: bootstrap.method, count: items.count)
+        let errors = Statistics.bootstrapStandardErrors(unitCount: items.count, resamples: bootstrap.resamples,
+                                                        seed: bootstrap.seed, count: 3) {
+            let replicate = values(items, weights: $0)
+            return [replicate.precision, replicate.recall, replicate.f1]
+        }
+        func bootstrapped(_ key: String, _ value: Double, _ error: Double) -> MetricValue {
+            MetricValue(key: key + suffix, value: value, standardError: error, errorMethod: bootstrap.method, count: items.count)
         }
         var accuracy = Statistics.meanMetric("accuracy" + suffix, items.map { $0.predictedYes == $0.labelYes ? 1 : 0 })
         accuracy.value = point.accuracy
         var yesRatio = Statistics.meanMetric("yesRatio" + suffix, items.map { $0.predictedYes ? 1 : 0 })
         yesRatio.higherIsBetter = false
         return [accuracy,
-                bootstrapped("precision", point.precision) { $0.precision },
-                bootstrapped("recall", point.recall) { $0.recall },
-                bootstrapped("f1", point.f1) { $0.f1 },
+                bootstrapped("precision", point.precision, errors[0]),
+                bootstrapped("recall", point.recall, errors[1]),
+                bootstrapped("f1", point.f1, errors[2]),
                 yesRatio]
     }
 }

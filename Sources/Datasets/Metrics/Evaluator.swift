@@ -200,10 +200,10 @@ public struct Evaluator: Sendable {
         let bleuStatistics = pairs.map(BLEU.statistics)
         let corpusBLEU = BLEU.corpusScores(bleuStatistics)
         var metrics: [MetricValue] = []
+        let errors = Statistics.bootstrapStandardErrors(unitCount: pairs.count, resamples: options.bootstrap.resamples,
+                                                        seed: options.bootstrap.seed, count: 4) { BLEU.corpusScores(bleuStatistics, weights: $0) }
         for n in 1...4 {
-            let error = Statistics.bootstrapStandardError(unitCount: pairs.count, resamples: options.bootstrap.resamples,
-                                                          seed: options.bootstrap.seed) { BLEU.corpusScores(bleuStatistics, weights: $0)[n - 1] }
-            metrics.append(MetricValue(key: "BLEU-\(n)", value: corpusBLEU[n - 1], standardError: error,
+            metrics.append(MetricValue(key: "BLEU-\(n)", value: corpusBLEU[n - 1], standardError: errors[n - 1],
                                        errorMethod: options.bootstrap.method, count: pairs.count))
         }
         metrics.append(Statistics.meanMetric("ROUGE-L", rouge))

@@ -104,17 +104,22 @@ public enum Statistics {
     /// (BLEU, F1) weight their sums instead of copying data.
     public static func bootstrapStandardError(unitCount: Int, resamples: Int, seed: UInt64,
                                               statistic: ([Int]) -> Double) -> Double {
-        guard unitCount > 1, resamples > 1 else { return 0 }
+        bootstrapStandardErrors(unitCount: unitCount, resamples: resamples, seed: seed, count: 1) { [statistic($0)] }[0]
+    }
+
+    /// Several statistics from the same resamples (one draw serves P, R and F1, or BLEU-1…4).
+    public static func bootstrapStandardErrors(unitCount: Int, resamples: Int, seed: UInt64, count: Int,
+                                               statistics: ([Int]) -> [Double]) -> [Double] {
+        guard unitCount > 1, resamples > 1 else { return Array(repeating: 0, count: count) }
         var generator = SplitMix64(seed: seed)
-        var values: [Double] = []
-        values.reserveCapacity(resamples)
+        var values = Array(repeating: [Double](), count: count)
         var weights = [Int](repeating: 0, count: unitCount)
         for _ in 0..<resamples {
             for index in weights.indices { weights[index] = 0 }
             for _ in 0..<unitCount { weights[Int(generator.next() % UInt64(unitCount))] += 1 }
-            values.append(statistic(weights))
+            for (index, value) in statistics(weights).prefix(count).enumerated() { values[index].append(value) }
         }
-        return standardErrorOfMean(values) * Double(values.count).squareRoot()
+        return values.map { standardErrorOfMean($0) * Double($0.count).squareRoot() }
     }
 }
 

@@ -29,58 +29,75 @@ public enum VQAAccuracy {
     /// `EvalAIAnswerProcessor.__call__`: lower-case, drop `,` and `?`, split off `'s`, then
     /// punctuation, number words, articles and contractions.
     public static func evalAIProcess(_ text: String) -> String {
-        var item = text.lowercased()
-            .replacingOccurrences(of: ",", with: "")
-            .replacingOccurrences(of: "?", with: "")
-            .replacingOccurrences(of: "'s", with: " 's")
-        item = pythonStrip(item)
-        item = pythonStrip(item.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))
-        return processDigitArticle(processPunctuation(item, commaRun: true))
+        // One pass for `replace(",", "").replace("?", "").replace("'s", " 's")` (no step creates
+        // another's pattern), then newlines and tabs to spaces.
+        var item = ""
+        var characters = Array(text.lowercased())[...]
+        while let character = characters.popFirst() {
+            switch character {
+            case ",", "?": continue
+            case "'" where characters.first == "s":
+                item += " '"
+            case "\n", "\t":
+                item.append(" ")
+            default:
+                item.append(character)
+            }
+        }
+        return processDigitArticle(processPunctuation(pythonStrip(item), commaRun: true))
     }
 
     static func cleanWhitespace(_ text: String) -> String {
-        pythonStrip(text.replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\t", with: " "))
+        guard text.contains(where: { $0 == "\n" || $0 == "\t" || $0.isWhitespace }) else { return text }
+        return pythonStrip(String(text.map { $0 == "\n" || $0 == "\t" ? " " : $0 }))
     }
 
     static func pythonStrip(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static let punctuation: [String] = [";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_", "-",
-                                        ">", "<", "@", "`", ",", "?", "!"]
+    static let punctuation: [Character] = [";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_", "-",
+                                           ">", "<", "@", "`", ",", "?", "!"]
+    static let punctuationSet = Set(punctuation)
 
     /// `processPunctuation`: each mark is deleted when it touches a space (or the text holds a
     /// digit-comma-digit), else replaced by a space; then periods not followed by a digit are
     /// deleted — at most 32, because the official code passes `re.UNICODE` (32) as `count`.
     ///
+    /// The official code replaces mark by mark, but every decision reads the original text and no
+    /// replacement creates another mark, so one pass gives the same string.
     /// `commaRun`: EvalAI's comma pattern allows several commas between the digits; the official one exactly one.
     public static func processPunctuation(_ text: String, commaRun: Bool) -> String {
-        let hasDigitComma = containsDigitCommaDigit(text, allowRun: commaRun)
-        var output = text
-        for mark in punctuation {
-            if text.contains(mark + " ") || text.contains(" " + mark) || hasDigitComma {
-                output = output.replacingOccurrences(of: mark, with: "")
+        let characters = Array(text)
+        guard characters.contains(where: { punctuationSet.contains($0) || $0 == "." }) else { return text }
+        let hasDigitComma = containsDigitCommaDigit(characters, allowRun: commaRun)
+        var deletes: Set<Character> = []
+        for (index, character) in characters.enumerated() where punctuationSet.contains(character) {
+            let spaceBefore = index > 0 && characters[index - 1] == " "
+            let spaceAfter = index + 1 < characters.count && characters[index + 1] == " "
+            if hasDigitComma || spaceBefore || spaceAfter { deletes.insert(character) }
+        }
+        var replaced: [Character] = []
+        replaced.reserveCapacity(characters.count)
+        for character in characters {
+            if punctuationSet.contains(character) {
+                if !deletes.contains(character) { replaced.append(" ") }
             } else {
-                output = output.replacingOccurrences(of: mark, with: " ")
+                replaced.append(character)
             }
         }
-        var characters = Array(output)
-        var removed = 0
-        var index = 0
         var result: [Character] = []
-        result.reserveCapacity(characters.count)
-        while index < characters.count {
-            let character = characters[index]
-            let nextIsDigit = index + 1 < characters.count && isASCIIDigit(characters[index + 1])
+        result.reserveCapacity(replaced.count)
+        var removed = 0
+        for (index, character) in replaced.enumerated() {
+            let nextIsDigit = index + 1 < replaced.count && isASCIIDigit(replaced[index + 1])
             if character == ".", !nextIsDigit, removed < 32 {
                 removed += 1
             } else {
                 result.append(character)
             }
-            index += 1
         }
-        characters = result
-        return String(characters)
+        return String(result)
     }
 
     /// `processDigitArticle`: lower-case, split on whitespace, number words to digits, drop
@@ -98,8 +115,7 @@ public enum VQAAccuracy {
         character.isASCII && character.isNumber
     }
 
-    static func containsDigitCommaDigit(_ text: String, allowRun: Bool) -> Bool {
-        let characters = Array(text)
+    static func containsDigitCommaDigit(_ characters: [Character], allowRun: Bool) -> Bool {
         var index = 0
         while index < characters.count {
             if isASCIIDigit(characters[index]) {

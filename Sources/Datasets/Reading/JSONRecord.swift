@@ -16,12 +16,13 @@ struct JSONRecord {
     }
 
     /// A value that is not a JSON object, reported as such.
-    init(_ value: Any, file: String, location: DatasetError.Location, what: String) throws {
+    init(_ value: Any, file: String, location: @autoclosure () -> DatasetError.Location, what: @autoclosure () -> String) throws {
         guard let object = value as? [String: Any] else {
+            let location = location()
             throw DatasetError(file: file, location: location,
-                               message: "expected \(what) as a JSON object, found \(JSONRecord.describe(value))")
+                               message: "expected \(what()) as a JSON object, found \(JSONRecord.describe(value))")
         }
-        self.init(object, file: file, location: location)
+        self.init(object, file: file, location: location())
     }
 
     func error(_ message: String, hint: String = "") -> DatasetError {
@@ -35,6 +36,8 @@ struct JSONRecord {
 
     /// A required string field.
     func string(_ key: String) throws -> String {
+        // Fast path first: checking `is NSNull` on every value bridges it, which dominates large files.
+        if let text = object[key] as? String { return text }
         guard let value = object[key], !(value is NSNull) else { throw missing(key, "a string") }
         guard let text = value as? String else { throw wrongType(key, "a string", value) }
         return text
@@ -42,6 +45,7 @@ struct JSONRecord {
 
     /// An optional string field (absent or null gives nil; any other non-string is an error).
     func optionalString(_ key: String) throws -> String? {
+        if let text = object[key] as? String { return text }
         guard let value = object[key], !(value is NSNull) else { return nil }
         guard let text = value as? String else { throw wrongType(key, "a string", value) }
         return text
@@ -49,6 +53,7 @@ struct JSONRecord {
 
     /// A required id: a string or an integer, returned as its decimal text.
     func identifier(_ key: String) throws -> String {
+        if let value = object[key], let text = JSONRecord.identifierText(value) { return text }
         guard let value = object[key], !(value is NSNull) else { throw missing(key, "a string or integer id") }
         if let text = JSONRecord.identifierText(value) { return text }
         throw wrongType(key, "a string or integer id", value)
@@ -63,6 +68,7 @@ struct JSONRecord {
 
     /// A required integer.
     func integer(_ key: String) throws -> Int {
+        if let value = object[key], !(value is String), !(value is Bool), let integer = value as? Int { return integer }
         guard let value = object[key], !(value is NSNull) else { throw missing(key, "an integer") }
         if let number = value as? NSNumber, !(value is String), let exact = Int(exactly: number.doubleValue) {
             return exact
@@ -84,6 +90,7 @@ struct JSONRecord {
 
     /// A required array of objects.
     func objects(_ key: String) throws -> [Any] {
+        if let items = object[key] as? [Any] { return items }
         guard let value = object[key], !(value is NSNull) else { throw missing(key, "a list") }
         guard let items = value as? [Any] else { throw wrongType(key, "a list", value) }
         return items
@@ -113,6 +120,8 @@ struct JSONRecord {
 
     static func identifierText(_ value: Any) -> String? {
         if let text = value as? String { return text }
+        if let integer = value as? Int { return String(integer) }
+        if value is Bool { return nil }
         if let number = value as? NSNumber, let exact = Int(exactly: number.doubleValue) { return String(exact) }
         return nil
     }

@@ -7,36 +7,36 @@ import Foundation
 struct UserPath: Sendable {
     /// The path as the user gave it, with loader-added components appended.
     let display: String
-    /// The resolved file-system location.
-    let url: URL
+    /// The resolved absolute path. Kept as a string: URL arithmetic is slow on Linux, and loaders
+    /// build one path per image.
+    let absolute: String
 
     init(_ given: String, relativeTo base: URL) {
         display = given
-        if given.hasPrefix("/") {
-            url = URL(fileURLWithPath: given).standardizedFileURL
-        } else if given.hasPrefix("~/") {
-            url = URL(fileURLWithPath: NSString(string: given).expandingTildeInPath).standardizedFileURL
-        } else {
-            url = base.appendingPathComponent(given).standardizedFileURL
-        }
+        let expanded = given.hasPrefix("~/") ? NSString(string: given).expandingTildeInPath : given
+        let joined = expanded.hasPrefix("/") ? expanded : base.path + "/" + expanded
+        absolute = NSString(string: joined).standardizingPath
     }
 
-    private init(display: String, url: URL) {
+    private init(display: String, absolute: String) {
         self.display = display
-        self.url = url
+        self.absolute = absolute
     }
+
+    var url: URL { URL(fileURLWithPath: absolute) }
 
     /// A path inside this one; `components` may contain slashes.
     func appending(_ components: String) -> UserPath {
         let joined = display.isEmpty || display.hasSuffix("/") ? display + components : display + "/" + components
-        return UserPath(display: joined, url: url.appendingPathComponent(components))
+        let separator = absolute.hasSuffix("/") ? "" : "/"
+        return UserPath(display: joined, absolute: absolute + separator + components)
     }
 
-    var exists: Bool { FileManager.default.fileExists(atPath: url.path) }
+    var exists: Bool { FileManager.default.fileExists(atPath: absolute) }
 
     var isDirectory: Bool {
         var directory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &directory) && directory.boolValue
+        return FileManager.default.fileExists(atPath: absolute, isDirectory: &directory) && directory.boolValue
     }
 
     /// The file's bytes, or an error naming the file and saying what was expected there.
@@ -62,7 +62,7 @@ struct UserPath: Sendable {
                                hint: "check the dataset path in the spec")
         }
         do {
-            return try FileManager.default.contentsOfDirectory(atPath: url.path).sorted()
+            return try FileManager.default.contentsOfDirectory(atPath: absolute).sorted()
         } catch {
             throw DatasetError(file: display, message: "cannot be listed (\(error.localizedDescription))")
         }
