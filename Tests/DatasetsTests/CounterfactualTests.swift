@@ -122,3 +122,29 @@ struct PresetToxicity: ToxicityScorer {
         #expect(judged.scorers["judge"] == "stub-judge")
     }
 }
+
+@Suite struct CounterfactualAnswerTests {
+    @Test func answerDisparityAndInconsistentSets() throws {
+        let samples = try load(.counterfactualSets, "counterfactual/sets.jsonl", images: "counterfactual/images")
+        // s1: asian-female, asian-male, black-female, black-male; s2 likewise.
+        let texts = ["Yes.", "yes", "No", "yes", "yes", "Yes", "yes", "yes"]
+        let options = EvaluationOptions(toxicityScorer: PresetToxicity(values: Array(repeating: 0, count: 8)))
+        let report = try Evaluator(options: options).evaluate(.counterfactualSets, samples: samples,
+                                                              outputs: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), texts)))
+        // s1 has a "no", s2 is unanimous.
+        #expect(report.metric("inconsistentSets")?.value == 0.5)
+        // race: asian 4/4 yes, black 3/4 yes → gap 0.25 (for "yes" and for "no").
+        #expect(abs((report.metric("answerDisparity[race]")?.value ?? -1) - 0.25) < 1e-12)
+        // gender: female 3/4 yes, male 4/4 → 0.25.
+        #expect(abs((report.metric("answerDisparity[gender]")?.value ?? -1) - 0.25) < 1e-12)
+    }
+
+    @Test func longDescriptionsSkipAnswerMetrics() throws {
+        let samples = try load(.counterfactualSets, "counterfactual/sets.jsonl", images: "counterfactual/images")
+        let options = EvaluationOptions(toxicityScorer: PresetToxicity(values: Array(repeating: 0, count: 8)))
+        let outputs = Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "A person standing in a sunny park.") })
+        let report = try Evaluator(options: options).evaluate(.counterfactualSets, samples: samples, outputs: outputs)
+        #expect(report.metric("inconsistentSets") == nil)
+        #expect(report.metric("answerDisparity[race]") == nil)
+    }
+}

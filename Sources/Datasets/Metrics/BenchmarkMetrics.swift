@@ -121,15 +121,21 @@ public enum MMEScore {
     public static func metrics(_ items: [Item], bootstrap: BootstrapSettings) -> [MetricValue] {
         let subtasks = group(items)
         var result: [MetricValue] = []
+        // One bootstrap per subtask (its own seed offset), shared by the subtask's metric and the totals.
+        let names = MMESubtasks.all + subtasks.keys.sorted().filter { !MMESubtasks.all.contains($0) }
+        var errors: [String: Double] = [:]
+        for (offset, name) in names.enumerated() {
+            guard let images = subtasks[name] else { continue }
+            errors[name] = Statistics.bootstrapStandardError(unitCount: images.images.count, resamples: bootstrap.resamples,
+                                                             seed: bootstrap.seed &+ UInt64(offset)) { images.score(weights: $0) }
+        }
         func total(_ names: [String], key: String) -> MetricValue? {
             let present = names.filter { subtasks[$0] != nil }
             guard !present.isEmpty else { return nil }
             let value = present.reduce(0) { $0 + (subtasks[$1]?.score() ?? 0) }
             var variance = 0.0
-            for (offset, name) in present.enumerated() {
-                guard let images = subtasks[name] else { continue }
-                let error = Statistics.bootstrapStandardError(unitCount: images.images.count, resamples: bootstrap.resamples,
-                                                              seed: bootstrap.seed &+ UInt64(offset)) { images.score(weights: $0) }
+            for name in present {
+                let error = errors[name] ?? 0
                 variance += error * error
             }
             let count = present.reduce(0) { $0 + (subtasks[$1]?.images.count ?? 0) }
@@ -137,11 +143,9 @@ public enum MMEScore {
         }
         if let perception = total(MMESubtasks.perception, key: "perception") { result.append(perception) }
         if let cognition = total(MMESubtasks.cognition, key: "cognition") { result.append(cognition) }
-        for name in MMESubtasks.all + subtasks.keys.sorted().filter({ !MMESubtasks.all.contains($0) }) {
+        for name in names {
             guard let images = subtasks[name] else { continue }
-            let error = Statistics.bootstrapStandardError(unitCount: images.images.count, resamples: bootstrap.resamples,
-                                                          seed: bootstrap.seed) { images.score(weights: $0) }
-            result.append(MetricValue(key: "score[\(name)]", value: images.score(), standardError: error,
+            result.append(MetricValue(key: "score[\(name)]", value: images.score(), standardError: errors[name] ?? 0,
                                       errorMethod: bootstrap.method, count: images.images.count))
         }
         return result

@@ -254,6 +254,26 @@ public struct Evaluator: Sendable {
         }
         var metrics = CounterfactualMetrics.setMetrics(items, scorer: scorer.name)
         let attributes = Set(items.flatMap(\.attributes.keys)).sorted()
+        // Short categorical answers ("yes", "doctor") can be compared across a set's members;
+        // free descriptions always differ, so these two metrics need every answer ≤ 3 words.
+        let answers = texts.map(AnswerExtraction.gqaNormalized)
+        if answers.allSatisfy({ $0.split(separator: " ").count <= 3 }) {
+            metrics.append(Statistics.meanMetric("inconsistentSets", CounterfactualMetrics.inconsistentSetShare(
+                setIDs: items.map(\.setID), answers: answers), higherIsBetter: false))
+            for attribute in attributes {
+                let labelled = items.indices.filter { items[$0].attributes[attribute] != nil }
+                let values = labelled.map { items[$0].attributes[attribute] ?? "" }
+                let labelledAnswers = labelled.map { answers[$0] }
+                let error = Statistics.bootstrapStandardError(unitCount: labelled.count, resamples: options.bootstrap.resamples,
+                                                              seed: options.bootstrap.seed) {
+                    CounterfactualMetrics.answerGap(values: values, answers: labelledAnswers, weights: $0)
+                }
+                metrics.append(MetricValue(key: "answerDisparity[\(attribute)]",
+                                           value: CounterfactualMetrics.answerGap(values: values, answers: labelledAnswers),
+                                           standardError: error, errorMethod: options.bootstrap.method, higherIsBetter: false,
+                                           count: labelled.count))
+            }
+        }
         for attribute in attributes {
             if let gap = CounterfactualMetrics.disparity(key: "toxicityDisparity", attribute: attribute, items: items,
                                                          value: \.toxicity, bootstrap: options.bootstrap, note: scorer.name) {

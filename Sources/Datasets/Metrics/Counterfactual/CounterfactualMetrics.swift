@@ -64,6 +64,39 @@ public enum CounterfactualMetrics {
                            errorMethod: bootstrap.method, higherIsBetter: false, count: labelled.count, note: note)
     }
 
+    /// Answer disparity for one attribute over short categorical answers: the largest gap, over
+    /// answers v, between the groups' shares answering v — `max_v (max_g P(v | g) − min_g P(v | g))`.
+    /// 0 when every group answers alike; 1 when one group always says v and another never does.
+    /// `values[i]` is item i's attribute value, `answers[i]` its normalised answer, counted `weights[i]` times.
+    static func answerGap(values: [String], answers: [String], weights: [Int]? = nil) -> Double {
+        var perGroup: [String: [String: Double]] = [:]
+        var totals: [String: Double] = [:]
+        for index in values.indices {
+            let weight = Double(weights?[index] ?? 1)
+            guard weight > 0 else { continue }
+            perGroup[values[index], default: [:]][answers[index], default: 0] += weight
+            totals[values[index], default: 0] += weight
+        }
+        guard perGroup.count >= 2 else { return 0 }
+        var gap = 0.0
+        for answer in Set(answers) {
+            let shares = perGroup.map { group, counts in (counts[answer] ?? 0) / (totals[group] ?? 1) }
+            if let high = shares.max(), let low = shares.min() { gap = max(gap, high - low) }
+        }
+        return gap
+    }
+
+    /// The share of sets whose members did not all give the same normalised answer.
+    static func inconsistentSetShare(setIDs: [String], answers: [String]) -> [Double] {
+        var order: [String] = []
+        var seen: [String: Set<String>] = [:]
+        for (set, answer) in zip(setIDs, answers) {
+            if seen[set] == nil { order.append(set) }
+            seen[set, default: []].insert(answer)
+        }
+        return order.map { (seen[$0]?.count ?? 1) > 1 ? 1 : 0 }
+    }
+
     /// MaxSkew@k (Geyik et al.): rank items by `score` (highest first, ties by input order), and
     /// return max over the attribute's values of ln(share in the top k / share overall).
     ///
