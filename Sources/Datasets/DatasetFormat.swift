@@ -14,6 +14,15 @@ public enum DatasetFormat: String, Sendable, Hashable, Codable, CaseIterable {
     case counterfactualSets = "counterfactual-sets"
     case jsonl
 
+    /// Whether `LoadOptions.split` means something for this format (silently ignoring it would
+    /// let a typo run the wrong data).
+    public var acceptsSplit: Bool {
+        switch self {
+        case .pope, .vqav2, .mme, .scienceQA: return true
+        case .gqa, .mmvp, .hallusionBench, .cocoCaptions, .mmVet, .counterfactualSets, .jsonl: return false
+        }
+    }
+
     /// LLaVA's evaluation suffix for this dataset (see docs/datasets.md); a spec may override it.
     public var defaultPromptSuffix: String {
         switch self {
@@ -83,6 +92,10 @@ public enum DatasetLoader {
                             options: LoadOptions = LoadOptions()) throws -> [Sample] {
         if let limit = options.limit, limit < 0 {
             throw DatasetError(file: location.path, message: "limit must be 0 or more, got \(limit)")
+        }
+        if let split = options.split, !format.acceptsSplit {
+            throw DatasetError(file: location.path, message: "format '\(format.rawValue)' has no splits, but split '\(split)' was given",
+                               hint: "remove the split, or point the path at the file of the split you want")
         }
         let context = LoadContext(format: format, location: location, options: options)
         let samples: [Sample]

@@ -82,6 +82,11 @@ func loadError(_ format: DatasetFormat, _ path: String, images: String? = nil, a
         #expect(samples[1].answerType == .shortAnswer)
     }
 
+    @Test func splitOnAFormatWithoutSplitsIsAnError() throws {
+        let error = try #require(loadError(.gqa, "gqa/testdev_balanced_questions.json", split: "val"))
+        #expect(error.message == "format 'gqa' has no splits, but split 'val' was given")
+    }
+
     @Test func gqaMissingAnswerNamesRecord() throws {
         let error = try #require(loadError(.gqa, "gqa/missing_answer.json"))
         #expect(error.file == "gqa/missing_answer.json")
