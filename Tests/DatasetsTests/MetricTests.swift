@@ -131,7 +131,7 @@ private let umbrellas = ["umbrella", "umbrella", "an umbrella", "umbrella", "umb
 
 @Suite struct ChoiceMetricTests {
     @Test(arguments: [("A", 0), ("B. tokay gecko", 1), ("The answer is C.", 2), ("The answer is B. The answer is A.", nil),
-                      ("I think B", nil), ("E", nil), ("b", nil)] as [(String, Int?)])
+                      ("I think B", nil), ("E", nil), ("b", nil), (" C\n", 2), ("The answer is B\nok", nil)] as [(String, Int?)])
     func llavaLetterRule(_ output: String, _ expected: Int?) {
         #expect(AnswerExtraction.llavaOptionLetter(output, choiceCount: 4) == expected)
     }

@@ -26,7 +26,9 @@ public enum AnswerExtraction {
     /// LLaVA's ScienceQA rule (`model_vqa_science` / `eval_science_qa`): the answer is the output
     /// if it is one of the option letters; else its first letter when it starts `X. `; else the
     /// single match of `The answer is X.`; otherwise none (counted wrong).
-    public static func llavaOptionLetter(_ output: String, choiceCount: Int) -> Int? {
+    /// The output is trimmed first, as LLaVA's generation script strips what it writes.
+    public static func llavaOptionLetter(_ rawOutput: String, choiceCount: Int) -> Int? {
+        let output = rawOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         let letters = (0..<min(choiceCount, 26)).map { String(Character(UnicodeScalar(UInt8(65 + $0)))) }
         if let index = letters.firstIndex(of: output) { return index }
         let characters = Array(output)
@@ -39,7 +41,9 @@ public enum AnswerExtraction {
         var rest = Substring(output)
         while let range = rest.range(of: "The answer is ") {
             let after = rest[range.upperBound...]
-            if after.count >= 2, let letter = after.first, letter.isASCII, letter.isUppercase {
+            // `.` in the pattern matches any character but a newline.
+            if after.count >= 2, let letter = after.first, letter.isASCII, letter.isUppercase,
+               after.dropFirst().first?.isNewline == false {
                 matches.append(letter)
                 rest = after.dropFirst(2)
             } else {
