@@ -95,7 +95,11 @@ public enum PTBTokenizer {
 
         // Trailing punctuation, collected in reverse.
         while let last = text.last, text.count > 1 {
-            if let clitic = trailingClitic(text) {
+            if text.count > 3 && text.hasSuffix(["'", "'", "s"]) {
+                // A closing quote then `s` (`tick''s`): CoreNLP reads `''` and a bare `s`.
+                back.append(String(text.suffix(1)))
+                text = text.dropLast()
+            } else if let clitic = trailingClitic(text) {
                 back.append(clitic)
                 text = text.dropLast(clitic.count)
                 peeledClitic = true
