@@ -32,7 +32,7 @@ enum MMELoader {
         var samples: [Sample] = []
         var foundAny = false
         for subtask in MMESubtasks.all where wanted.contains(subtask) {
-            guard let entry = entries.first(where: { MMESubtasks.canonical($0) == subtask || MMESubtasks.canonical(($0 as NSString).deletingPathExtension) == subtask && $0.hasSuffix(".txt") }) else { continue }
+            guard let entry = entry(for: subtask, in: entries) else { continue }
             foundAny = true
             let path = root.appending(entry)
             let remaining = context.options.limit.map { $0 - samples.count }
@@ -48,10 +48,17 @@ enum MMELoader {
             samples += loaded
         }
         guard foundAny else {
-            throw DatasetError(file: root.display, message: "no MME subtask folders found; expected folders named \(MMESubtasks.all.joined(separator: ", "))",
+            let names = MMESubtasks.all.filter(wanted.contains)
+            throw DatasetError(file: root.display, message: "no MME subtask folders found; expected folders named \(names.joined(separator: ", "))",
                                hint: "point the dataset path at MME_Benchmark_release_version")
         }
         return samples
+    }
+
+    /// The folder `<subtask>` or the eval-tool file `<subtask>.txt` (a folder wins when both exist).
+    static func entry(for subtask: String, in entries: [String]) -> String? {
+        entries.first { MMESubtasks.canonical($0) == subtask }
+            ?? entries.first { $0.hasSuffix(".txt") && MMESubtasks.canonical(($0 as NSString).deletingPathExtension) == subtask }
     }
 
     static func selectedSubtasks(_ split: String?, file: String) throws -> Set<String> {
