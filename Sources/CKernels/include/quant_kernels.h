@@ -1,0 +1,31 @@
+#ifndef LCB_QUANT_KERNELS_H
+#define LCB_QUANT_KERNELS_H
+
+#include <stdint.h>
+
+/// Packed-weight linear kernels for lcb's Quantization target (weights quantized with an integer
+/// zero-point, codes bit-packed KIVI-style: 32/b codes per uint32, code j at bits [b*j, b*j+b)).
+///
+/// Weight row o holds `row_words` words; group g of row o covers input columns
+/// [g*group_size, min((g+1)*group_size, in)) and has fp16 step scales[o*param_stride + g] and
+/// zero-point zeros[o*param_stride + g] (param_stride 0 shares one group row across all rows).
+/// The kernel computes, for o in [o_begin, o_end) and every input row r,
+///   y[r*out + o] = sum_g s_g * (sum_{i in g} q_i * x[r, i] - z_g * sum_{i in g} x[r, i])
+/// which equals sum_i x[r,i] * ((q_i - z_g) * s_g) up to Float32 summation order.
+/// `group_sums` is [rows, groups_per_row]: sum_{i in g} x[r, i] (from lcb_quant_group_sums).
+
+/// 1 when this CPU runs the AVX2 kernel for these parameters (4- or 8-bit codes, in and
+/// group_size multiples of 8); callers use their scalar path otherwise.
+int lcb_quant_linear_supported(int bits, long in, long group_size);
+
+/// Per-row, per-group sums of the input, [rows, groups_per_row].
+void lcb_quant_group_sums(const float *x, long rows, long in, long group_size, long groups_per_row,
+                          float *group_sums);
+
+/// The AVX2 packed linear (call only where lcb_quant_linear_supported returns 1).
+void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
+                           int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                           long groups_per_row, long param_stride, const float *group_sums, float *y,
+                           long out, long o_begin, long o_end);
+
+#endif

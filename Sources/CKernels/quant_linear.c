@@ -1,0 +1,119 @@
+// Packed-weight linear kernels (see include/quant_kernels.h). The AVX2 path is compiled for that
+// target only and chosen at run time; the portable reference lives in Swift (Quantization).
+#include "quant_kernels.h"
+#include "CKernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+int lcb_quant_linear_supported(int bits, long in, long group_size) {
+#if defined(__x86_64__)
+    static int avx2 = -1;
+    if (avx2 < 0) avx2 = lcb_cpu_has_avx2() && __builtin_cpu_supports("f16c");
+    return avx2 && (bits == 4 || bits == 8) && in % 8 == 0 && group_size % 8 == 0;
+#else
+    (void)bits; (void)in; (void)group_size;
+    return 0;
+#endif
+}
+
+void lcb_quant_group_sums(const float *x, long rows, long in, long group_size, long groups_per_row,
+                          float *group_sums) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * in;
+        for (long g = 0; g < groups_per_row; g++) {
+            long lo = g * group_size, hi = lo + group_size < in ? lo + group_size : in;
+            float s = 0;
+            for (long i = lo; i < hi; i++) s += xr[i];
+            group_sums[r * groups_per_row + g] = s;
+        }
+    }
+}
+
+#if defined(__x86_64__)
+
+__attribute__((target("avx2,fma,f16c")))
+static inline float hsum256(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    __m128 s = _mm_add_ps(lo, hi);
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Eight codes starting at column i of a row (i a multiple of 8), as floats.
+__attribute__((target("avx2,fma,f16c")))
+static inline __m256 codes8(const uint32_t *row, long i, int bits, __m256i shifts, __m256i mask) {
+    if (bits == 4) {
+        __m256i w = _mm256_set1_epi32((int)row[i >> 3]);
+        return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w, shifts), mask));
+    } else {
+        __m128i b = _mm_loadl_epi64((const __m128i *)(row + (i >> 2)));
+        return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
+    }
+}
+
+#define LCB_ROW_BLOCK 4
+
+__attribute__((target("avx2,fma,f16c")))
+void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
+                           int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                           long groups_per_row, long param_stride, const float *group_sums, float *y,
+                           long out, long o_begin, long o_end) {
+    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
+    const __m256i mask = _mm256_set1_epi32(0xF);
+    for (long o = o_begin; o < o_end; o++) {
+        const uint32_t *row = words + o * row_words;
+        const uint16_t *sc = scales + o * param_stride;
+        const uint8_t *zp = zeros + o * param_stride;
+        for (long r0 = 0; r0 < rows; r0 += LCB_ROW_BLOCK) {
+            long nr = rows - r0 < LCB_ROW_BLOCK ? rows - r0 : LCB_ROW_BLOCK;
+            __m256 total[LCB_ROW_BLOCK];
+            float correction[LCB_ROW_BLOCK];
+            for (long k = 0; k < LCB_ROW_BLOCK; k++) { total[k] = _mm256_setzero_ps(); correction[k] = 0; }
+            for (long g = 0; g < groups_per_row; g++) {
+                long lo = g * group_size, hi = lo + group_size < in ? lo + group_size : in;
+                float s = _cvtsh_ss(sc[g]);
+                float sz = s * (float)zp[g];
+                __m256 acc[LCB_ROW_BLOCK];
+                for (long k = 0; k < LCB_ROW_BLOCK; k++) acc[k] = _mm256_setzero_ps();
+                if (nr == LCB_ROW_BLOCK) {
+                    const float *x0 = x + r0 * in, *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
+                    for (long i = lo; i < hi; i += 8) {
+                        __m256 q = codes8(row, i, bits, shifts, mask);
+                        acc[0] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x0 + i), acc[0]);
+                        acc[1] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x1 + i), acc[1]);
+                        acc[2] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x2 + i), acc[2]);
+                        acc[3] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x3 + i), acc[3]);
+                    }
+                } else {
+                    for (long i = lo; i < hi; i += 8) {
+                        __m256 q = codes8(row, i, bits, shifts, mask);
+                        for (long k = 0; k < nr; k++)
+                            acc[k] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x + (r0 + k) * in + i), acc[k]);
+                    }
+                }
+                __m256 sv = _mm256_set1_ps(s);
+                for (long k = 0; k < nr; k++) {
+                    total[k] = _mm256_fmadd_ps(sv, acc[k], total[k]);
+                    correction[k] += sz * group_sums[(r0 + k) * groups_per_row + g];
+                }
+            }
+            for (long k = 0; k < nr; k++) y[(r0 + k) * out + o] = hsum256(total[k]) - correction[k];
+        }
+    }
+}
+
+#else
+
+void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
+                           int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                           long groups_per_row, long param_stride, const float *group_sums, float *y,
+                           long out, long o_begin, long o_end) {
+    (void)x; (void)rows; (void)in; (void)words; (void)row_words; (void)bits; (void)scales; (void)zeros;
+    (void)group_size; (void)groups_per_row; (void)param_stride; (void)group_sums; (void)y; (void)out;
+    (void)o_begin; (void)o_end;
+}
+
+#endif
