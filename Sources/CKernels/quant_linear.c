@@ -11,7 +11,7 @@ int lcb_quant_linear_supported(int bits, long in, long group_size) {
 #if defined(__x86_64__)
     static int avx2 = -1;
     if (avx2 < 0) avx2 = lcb_cpu_has_avx2() && __builtin_cpu_supports("f16c");
-    return avx2 && (bits == 4 || bits == 8) && in % 8 == 0 && group_size % 8 == 0;
+    return avx2 && (bits == 2 || bits == 4 || bits == 8) && in % 8 == 0 && group_size % 8 == 0;
 #else
     (void)bits; (void)in; (void)group_size;
     return 0;
@@ -44,10 +44,16 @@ static inline float hsum256(__m256 v) {
 
 // Eight codes starting at column i of a row (i a multiple of 8), as floats.
 __attribute__((target("avx2,fma,f16c")))
-static inline __m256 codes8(const uint32_t *row, long i, int bits, __m256i shifts, __m256i mask) {
+static inline __m256 codes8(const uint32_t *row, long i, int bits) {
     if (bits == 4) {
+        const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
         __m256i w = _mm256_set1_epi32((int)row[i >> 3]);
-        return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w, shifts), mask));
+        return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w, shifts), _mm256_set1_epi32(0xF)));
+    } else if (bits == 2) {
+        const __m256i lo = _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14);
+        const __m256i hi = _mm256_setr_epi32(16, 18, 20, 22, 24, 26, 28, 30);
+        __m256i w = _mm256_set1_epi32((int)row[i >> 4]);
+        return _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srlv_epi32(w, (i & 8) ? hi : lo), _mm256_set1_epi32(0x3)));
     } else {
         __m128i b = _mm_loadl_epi64((const __m128i *)(row + (i >> 2)));
         return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(b));
@@ -61,8 +67,6 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
                            int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
                            long groups_per_row, long param_stride, const float *group_sums, float *y,
                            long out, long o_begin, long o_end) {
-    const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
-    const __m256i mask = _mm256_set1_epi32(0xF);
     for (long o = o_begin; o < o_end; o++) {
         const uint32_t *row = words + o * row_words;
         const uint16_t *sc = scales + o * param_stride;
@@ -81,15 +85,29 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
                 if (nr == LCB_ROW_BLOCK) {
                     const float *x0 = x + r0 * in, *x1 = x0 + in, *x2 = x1 + in, *x3 = x2 + in;
                     for (long i = lo; i < hi; i += 8) {
-                        __m256 q = codes8(row, i, bits, shifts, mask);
+                        __m256 q = codes8(row, i, bits);
                         acc[0] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x0 + i), acc[0]);
                         acc[1] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x1 + i), acc[1]);
                         acc[2] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x2 + i), acc[2]);
                         acc[3] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x3 + i), acc[3]);
                     }
+                } else if (nr == 1) {
+                    // One input row (decode): four independent accumulators hide the FMA latency.
+                    const float *x0 = x + r0 * in;
+                    __m256 a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+                    long i = lo;
+                    for (; i + 32 <= hi; i += 32) {
+                        acc[0] = _mm256_fmadd_ps(codes8(row, i, bits), _mm256_loadu_ps(x0 + i), acc[0]);
+                        a1 = _mm256_fmadd_ps(codes8(row, i + 8, bits), _mm256_loadu_ps(x0 + i + 8), a1);
+                        a2 = _mm256_fmadd_ps(codes8(row, i + 16, bits), _mm256_loadu_ps(x0 + i + 16), a2);
+                        a3 = _mm256_fmadd_ps(codes8(row, i + 24, bits), _mm256_loadu_ps(x0 + i + 24), a3);
+                    }
+                    for (; i < hi; i += 8)
+                        acc[0] = _mm256_fmadd_ps(codes8(row, i, bits), _mm256_loadu_ps(x0 + i), acc[0]);
+                    acc[0] = _mm256_add_ps(_mm256_add_ps(acc[0], a1), _mm256_add_ps(a2, a3));
                 } else {
                     for (long i = lo; i < hi; i += 8) {
-                        __m256 q = codes8(row, i, bits, shifts, mask);
+                        __m256 q = codes8(row, i, bits);
                         for (long k = 0; k < nr; k++)
                             acc[k] = _mm256_fmadd_ps(q, _mm256_loadu_ps(x + (r0 + k) * in + i), acc[k]);
                     }

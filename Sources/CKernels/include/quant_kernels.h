@@ -14,7 +14,7 @@
 /// which equals sum_i x[r,i] * ((q_i - z_g) * s_g) up to Float32 summation order.
 /// `group_sums` is [rows, groups_per_row]: sum_{i in g} x[r, i] (from lcb_quant_group_sums).
 
-/// 1 when this CPU runs the AVX2 kernel for these parameters (4- or 8-bit codes, in and
+/// 1 when this CPU runs the AVX2 kernel for these parameters (2-, 4- or 8-bit codes, in and
 /// group_size multiples of 8); callers use their scalar path otherwise.
 int lcb_quant_linear_supported(int bits, long in, long group_size);
 
@@ -27,5 +27,11 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
                            int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
                            long groups_per_row, long param_stride, const float *group_sums, float *y,
                            long out, long o_begin, long o_end);
+
+/// Codes of a packed run (KIVI layout, `bits` in {2,3,4,8}) widened to floats: out[i] = code i.
+void lcb_quant_unpack_codes(const uint32_t *words, long count, int bits, float *out);
+
+/// IEEE half (raw bits) to float, exactly (F16C where available).
+void lcb_quant_half_to_float(const uint16_t *in, float *out, long n);
 
 #endif

@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// Quantizes one chunk of keys or values `[tokens, kvHeads, headDim]` as a KV method says.
 ///
 /// The steps, for every method: (1) pick sparse outliers; (2) per group, min/max over the values
@@ -183,53 +185,31 @@ public struct PackedKVBlock: Sendable, Hashable {
         let n = tokens * heads * dim
         guard n > 0 else { return }
         let width = heads * dim
-        let mn = minima.map { Float($0) }
-        let s = scales.map { Float($0) }
-        let bitCount = codes.bits.rawValue
-        let perWord = codes.bits.codesPerWord
-        let mask = UInt32(codes.bits.maxCode)
+        // Codes widened to Float32 (AVX2 where available), then `q·s + mn` per group.
         codes.words.withUnsafeBufferPointer { words in
-            mn.withUnsafeBufferPointer { mn in
-                s.withUnsafeBufferPointer { s in
-                    // Unpack word by word; codes never straddle words.
-                    var e = 0
-                    var w = 0
-                    while e < n {
-                        var word = words[w]
-                        let end = min(e + perWord, n)
-                        while e < end {
-                            out[e] = Float(word & mask)  // code, widened; scaled below
-                            word >>= UInt32(bitCount)
-                            e += 1
-                        }
-                        w += 1
+            lcb_quant_unpack_codes(words.baseAddress!, n, Int32(codes.bits.rawValue), out)
+        }
+        let mn = Self.floats(minima)
+        let s = Self.floats(scales)
+        mn.withUnsafeBufferPointer { mn in
+            s.withUnsafeBufferPointer { s in
+                switch layout {
+                case .perTensor:
+                    Self.affine(out, count: n, scale: s[0], minimum: mn[0])
+                case .perToken:
+                    for g in 0..<(tokens * heads) { Self.affine(out + g * dim, count: dim, scale: s[g], minimum: mn[g]) }
+                case .channelsOverTokens(let groupSize):
+                    for t in 0..<tokens {
+                        let g = (t / groupSize) * width
+                        Self.affine(out + t * width, count: width, scales: s.baseAddress! + g, minima: mn.baseAddress! + g)
                     }
-                    switch layout {
-                    case .perTensor:
-                        let sc = s[0], m = mn[0]
-                        for i in 0..<n { out[i] = out[i] * sc + m }
-                    case .perToken:
-                        for g in 0..<(tokens * heads) {
-                            let sc = s[g], m = mn[g]
-                            let base = g * dim
-                            for c in 0..<dim { out[base + c] = out[base + c] * sc + m }
-                        }
-                    case .channelsOverTokens(let groupSize):
-                        for t in 0..<tokens {
-                            let base = t * width
-                            let gbase = (t / groupSize) * width
-                            for j in 0..<width { out[base + j] = out[base + j] * s[gbase + j] + mn[gbase + j] }
-                        }
-                    case .tokensOverChannels(let groupSize):
-                        let perToken = (width + groupSize - 1) / groupSize
-                        for t in 0..<tokens {
-                            for k in 0..<perToken {
-                                let g = t * perToken + k
-                                let sc = s[g], m = mn[g]
-                                let lo = t * width + k * groupSize
-                                let hi = t * width + min((k + 1) * groupSize, width)
-                                for i in lo..<hi { out[i] = out[i] * sc + m }
-                            }
+                case .tokensOverChannels(let groupSize):
+                    let perToken = (width + groupSize - 1) / groupSize
+                    for t in 0..<tokens {
+                        for k in 0..<perToken {
+                            let g = t * perToken + k
+                            let lo = k * groupSize, hi = min(lo + groupSize, width)
+                            Self.affine(out + t * width + lo, count: hi - lo, scale: s[g], minimum: mn[g])
                         }
                     }
                 }
@@ -237,12 +217,63 @@ public struct PackedKVBlock: Sendable, Hashable {
         }
         for (k, i) in outliers.indices.enumerated() { out[Int(i)] = Float(outliers.values[k]) }
         for (h, f) in lowRank.enumerated() {
+            let q = Self.floats(f.q), p = Self.floats(f.p)
+            let r = f.rank
             for t in 0..<tokens {
                 for c in 0..<dim {
+                    var acc: Float = 0
+                    for k in 0..<r { acc += q[t * r + k] * p[c * r + k] }
                     let i = (t * heads + h) * dim + c
-                    out[i] = out[i] + f.element(t, c)
+                    out[i] = out[i] + acc
                 }
             }
+        }
+    }
+
+    /// fp16 values widened to Float32 (F16C where available).
+    static func floats(_ h: [Float16]) -> [Float] {
+        [Float](unsafeUninitializedCapacity: h.count) { buffer, count in
+            h.withUnsafeBufferPointer { src in
+                src.withMemoryRebound(to: UInt16.self) { bits in
+                    if let from = bits.baseAddress, let to = buffer.baseAddress { lcb_quant_half_to_float(from, to, h.count) }
+                }
+            }
+            count = h.count
+        }
+    }
+
+    /// `x = x·s + mn` (multiply, then add: never fused, as in the simulated path).
+    @inline(__always)
+    static func affine(_ x: UnsafeMutablePointer<Float>, count: Int, scale: Float, minimum: Float) {
+        let sv = SIMD8<Float>(repeating: scale), mv = SIMD8<Float>(repeating: minimum)
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v * sv + mv, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            x[i] = x[i] * scale + minimum
+            i += 1
+        }
+    }
+
+    /// `x[j] = x[j]·s[j] + mn[j]`.
+    @inline(__always)
+    static func affine(
+        _ x: UnsafeMutablePointer<Float>, count: Int, scales: UnsafePointer<Float>, minima: UnsafePointer<Float>
+    ) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let sv = UnsafeRawPointer(scales + i).loadUnaligned(as: SIMD8<Float>.self)
+            let mv = UnsafeRawPointer(minima + i).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(x + i).storeBytes(of: v * sv + mv, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < count {
+            x[i] = x[i] * scales[i] + minima[i]
+            i += 1
         }
     }
 

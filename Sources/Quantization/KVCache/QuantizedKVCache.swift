@@ -1,4 +1,5 @@
 import Engine
+internal import CKernels
 
 /// Errors in a KV-cache configuration or in the data handed to a cache.
 public struct KVCacheQuantizationError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -274,7 +275,11 @@ struct KVStream {
             block.decode(into: out + offset)
             offset += block.tokens * width
         }
-        for i in 0..<window.count { out[offset + i] = Float(window[i]) }
+        window.withUnsafeBufferPointer { src in
+            src.withMemoryRebound(to: UInt16.self) { bits in
+                if let from = bits.baseAddress { lcb_quant_half_to_float(from, out + offset, window.count) }
+            }
+        }
     }
 
     func decoded(width: Int) -> [Float] {

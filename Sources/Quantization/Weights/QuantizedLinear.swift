@@ -1,5 +1,5 @@
 import Foundation
-import CKernels
+internal import CKernels
 import Dispatch
 import Engine
 
