@@ -44,7 +44,8 @@ static inline float hsum256(__m256 v) {
 
 // Eight codes starting at column i of a row (i a multiple of 8), as floats.
 __attribute__((target("avx2,fma,f16c")))
-static inline __m256 codes8(const uint32_t *row, long i, int bits) {
+__attribute__((always_inline))
+static inline __m256 codes8(const uint32_t *row, long i, const int bits) {
     if (bits == 4) {
         const __m256i shifts = _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28);
         __m256i w = _mm256_set1_epi32((int)row[i >> 3]);
@@ -62,9 +63,9 @@ static inline __m256 codes8(const uint32_t *row, long i, int bits) {
 
 #define LCB_ROW_BLOCK 4
 
-__attribute__((target("avx2,fma,f16c")))
-void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
-                           int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
+                           const int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
                            long groups_per_row, long param_stride, const float *group_sums, float *y,
                            long out, long o_begin, long o_end) {
     for (long o = o_begin; o < o_end; o++) {
@@ -120,6 +121,22 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
             }
             for (long k = 0; k < nr; k++) y[(r0 + k) * out + o] = hsum256(total[k]) - correction[k];
         }
+    }
+}
+
+// One copy of the kernel per code width, so the unpacking is specialised at compile time.
+__attribute__((target("avx2,fma,f16c")))
+void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
+                           int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                           long groups_per_row, long param_stride, const float *group_sums, float *y,
+                           long out, long o_begin, long o_end) {
+    switch (bits) {
+    case 2: linear_avx2(x, rows, in, words, row_words, 2, scales, zeros, group_size, groups_per_row,
+                        param_stride, group_sums, y, out, o_begin, o_end); break;
+    case 4: linear_avx2(x, rows, in, words, row_words, 4, scales, zeros, group_size, groups_per_row,
+                        param_stride, group_sums, y, out, o_begin, o_end); break;
+    default: linear_avx2(x, rows, in, words, row_words, 8, scales, zeros, group_size, groups_per_row,
+                         param_stride, group_sums, y, out, o_begin, o_end); break;
     }
 }
 

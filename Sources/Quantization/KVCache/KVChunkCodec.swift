@@ -216,15 +216,37 @@ public struct PackedKVBlock: Sendable, Hashable {
             }
         }
         for (k, i) in outliers.indices.enumerated() { out[Int(i)] = Float(outliers.values[k]) }
-        for (h, f) in lowRank.enumerated() {
-            let q = Self.floats(f.q), p = Self.floats(f.p)
-            let r = f.rank
-            for t in 0..<tokens {
-                for c in 0..<dim {
+        for (h, f) in lowRank.enumerated() { Self.addLowRank(f, head: h, heads: heads, into: out) }
+    }
+
+    /// `out[t, head, c] += Σₖ Q[t,k]·P[c,k]`, the sum over k formed from 0 upward per element (as
+    /// `LowRankFactors.element`), vectorised over channels.
+    static func addLowRank(_ f: LowRankFactors, head: Int, heads: Int, into out: UnsafeMutablePointer<Float>) {
+        let r = f.rank, dim = f.cols
+        guard r > 0 else { return }
+        let q = floats(f.q), p = floats(f.p)
+        var pt = [Float](repeating: 0, count: r * dim)  // Pᵀ, so each k is a contiguous row
+        for c in 0..<dim { for k in 0..<r { pt[k * dim + c] = p[c * r + k] } }
+        pt.withUnsafeBufferPointer { pt in
+            let pt = pt.baseAddress!
+            for t in 0..<f.rows {
+                let row = out + (t * heads + head) * dim
+                var c = 0
+                while c + 8 <= dim {
+                    var acc = SIMD8<Float>()
+                    for k in 0..<r {
+                        let pk = UnsafeRawPointer(pt + k * dim + c).loadUnaligned(as: SIMD8<Float>.self)
+                        acc = acc + SIMD8<Float>(repeating: q[t * r + k]) * pk
+                    }
+                    let v = UnsafeRawPointer(row + c).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(row + c).storeBytes(of: v + acc, as: SIMD8<Float>.self)
+                    c += 8
+                }
+                while c < dim {
                     var acc: Float = 0
-                    for k in 0..<r { acc += q[t * r + k] * p[c * r + k] }
-                    let i = (t * heads + h) * dim + c
-                    out[i] = out[i] + acc
+                    for k in 0..<r { acc += q[t * r + k] * pt[k * dim + c] }
+                    row[c] = row[c] + acc
+                    c += 1
                 }
             }
         }
