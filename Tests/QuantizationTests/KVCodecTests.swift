@@ -10,6 +10,7 @@ import Testing
         case "uniform_per_tensor": return (KVChunkCodec(bits: bits, layout: .perTensor), 0)
         case "uniform_per_token": return (KVChunkCodec(bits: bits, layout: .perToken), 0)
         case "outlier": return (KVChunkCodec(bits: bits, layout: .perTensor, outliers: .perTensor(fraction: f)), 0)
+        case "flexgen": return (KVChunkCodec(bits: bits, layout: .headDimIndex), 0)
         case "kivi_keys": return (KVChunkCodec(bits: bits, layout: .channelsOverTokens(groupSize: g)), 0)
         case "kivi_values": return (KVChunkCodec(bits: bits, layout: .tokensOverChannels(groupSize: g)), 0)
         case "gear_keys", "gear_l_keys":
@@ -27,7 +28,7 @@ import Testing
     /// low-rank term is involved, within float rounding of the power iteration where one is.
     @Test func matchesReferenceFixture() {
         let fixture = ReferenceFixture.shared
-        #expect(fixture.kv.count == 36)
+        #expect(fixture.kv.count == 40)
         for c in fixture.kv {
             let x = ReferenceFixture.floats(fixture.kv_inputs[c.input]!)
             let expected = ReferenceFixture.floats(c.expected)

@@ -50,6 +50,8 @@ import Testing
             var g = KVQuantizationConfig(method: .group, bits: bits)
             g.groupSize = 8; g.residual = 16
             out.append(g)
+            g.variant = .flexgen
+            out.append(g)
             for m in [KVQuantizationMethod.gear, .gearL] {
                 var c = KVQuantizationConfig(method: m, bits: bits)
                 c.groupSize = 8; c.residual = 16; c.fraction = m == .gear ? 0.1 : 0

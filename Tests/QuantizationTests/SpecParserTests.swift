@@ -9,7 +9,7 @@ import Testing
         #expect(config.groupSize == 32)
         #expect(config.residual == 32)
         #expect(config.regime == .prefix)
-        #expect(config.canonicalDescription == "group:2,group_size=32,residual=32,regime=prefix")
+        #expect(config.canonicalDescription == "group:2,variant=kivi,group_size=32,residual=32,regime=prefix")
     }
 
     @Test func parsesGEARWithDefaultsAndAliases() throws {
@@ -21,6 +21,8 @@ import Testing
         #expect(try QuantizationSpecParser.parseKV("gear_l:2")?.method == .gearL)
         #expect(try QuantizationSpecParser.parseKV("uniform:8,scope=per_token")?.scope == .perToken)
         #expect(try QuantizationSpecParser.parseKV("fp16") == nil)
+        let flexgen = try #require(try QuantizationSpecParser.parseKV("group:4,variant=flexgen"))
+        #expect(flexgen.variant == .flexgen && flexgen.canonicalDescription == "group:4,variant=flexgen,regime=attention")
     }
 
     @Test func canonicalDescriptionParsesBack() throws {
@@ -57,6 +59,7 @@ import Testing
         ("group:2,residual", "expected name=value after the bits, got 'residual'"),
         ("gear:2,iterations=0", "iterations must be an integer ≥ 1, got '0'"),
         ("fp16:4", "'fp16' takes no bits or parameters"),
+        ("group:4,variant=flexgen,group_size=32", "group_size does not apply to variant=flexgen"),
     ])
     func kvErrorsAreClear(text: String, message: String) {
         do {

@@ -32,6 +32,15 @@ public enum KVUniformScope: String, Sendable, Hashable, CaseIterable, Codable {
     case perToken = "per_token"
 }
 
+/// Grouping of the `group` method.
+public enum KVGroupVariant: String, Sendable, Hashable, CaseIterable, Codable {
+    /// KIVI: keys per-channel in token groups, values per-token in channel groups, fp16 window.
+    case kivi
+    /// FlexGen (GEAR's `groupquantization`): one group per head_dim index over all tokens and
+    /// heads of an appended chunk, keys and values alike; no window.
+    case flexgen
+}
+
 /// A fully resolved KV-cache quantization configuration (every parameter explicit).
 ///
 /// Parameters that a method does not use keep their defaults and do not affect its behaviour;
@@ -44,6 +53,8 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
     public var scope: KVUniformScope
     /// Share of values kept exactly (`outlier`, `gear`): the top and bottom `fraction/2`.
     public var fraction: Double
+    /// `group` only.
+    public var variant: KVGroupVariant
     /// G (`group`, `gear`, `gear-l`).
     public var groupSize: Int
     /// R, the full-precision window in tokens (`group`, `gear`, `gear-l`); a multiple of G.
@@ -63,6 +74,7 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
         self.bits = bits
         self.regime = .attention
         self.scope = .perTensor
+        self.variant = .kivi
         self.fraction = 0
         self.groupSize = 32
         self.residual = 128
@@ -93,7 +105,8 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
         case .outlier:
             out.append(("fraction", Self.format(fraction)))
         case .group:
-            out += [("group_size", String(groupSize)), ("residual", String(residual))]
+            out.append(("variant", variant.rawValue))
+            if variant == .kivi { out += [("group_size", String(groupSize)), ("residual", String(residual))] }
         case .gear, .gearL:
             out += [("group_size", String(groupSize)), ("residual", String(residual))]
             if method == .gear { out.append(("fraction", Self.format(fraction))) }

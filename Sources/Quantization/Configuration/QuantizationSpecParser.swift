@@ -21,7 +21,7 @@ public enum QuantizationSpecParser {
         switch method {
         case .uniform: ["scope", "regime"]
         case .outlier: ["fraction", "regime"]
-        case .group: ["group_size", "residual", "regime"]
+        case .group: ["variant", "group_size", "residual", "regime"]
         case .gear: ["group_size", "residual", "fraction", "rank", "prefill_rank", "iterations", "seed", "regime"]
         case .gearL: ["group_size", "residual", "rank", "prefill_rank", "iterations", "seed", "regime"]
         }
@@ -53,6 +53,7 @@ public enum QuantizationSpecParser {
             try checkAllowed(name, allowed, what: "KV cache method '\(method.rawValue)'", text: text)
             switch name {
             case "scope": config.scope = try choice(value, name: name, text: text)
+            case "variant": config.variant = try choice(value, name: name, text: text)
             case "regime": config.regime = try choice(value, name: name, text: text)
             case "fraction": config.fraction = try fraction(value, name: name, text: text)
             case "group_size": config.groupSize = try integer(value, name: name, text: text, minimum: 1)
@@ -67,6 +68,11 @@ public enum QuantizationSpecParser {
                 config.seed = seed
             default: break
             }
+        }
+        if method == .group, config.variant == .flexgen,
+           let extra = parsed.parameters.first(where: { ["group_size", "residual"].contains($0.0) }) {
+            throw QuantizationSpecError(
+                "\(extra.0) does not apply to variant=flexgen (one group per head_dim index) in '\(text)'")
         }
         if [.group, .gear, .gearL].contains(method), config.residual % config.groupSize != 0 {
             throw QuantizationSpecError(

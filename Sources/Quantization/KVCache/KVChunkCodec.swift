@@ -164,7 +164,7 @@ public struct PackedKVBlock: Sendable, Hashable {
               lowRank.isEmpty, other.lowRank.isEmpty, codes.bits == other.codes.bits else { return false }
         switch layout {
         case .perToken, .tokensOverChannels: break
-        case .perTensor, .channelsOverTokens: return false
+        case .perTensor, .headDimIndex, .channelsOverTokens: return false
         }
         outliers.append(other.outliers, offset: tokens * heads * dim)
         codes.append(other.codes)
@@ -198,6 +198,10 @@ public struct PackedKVBlock: Sendable, Hashable {
                     Self.affine(out, count: n, scale: s[0], minimum: mn[0])
                 case .perToken:
                     for g in 0..<(tokens * heads) { Self.affine(out + g * dim, count: dim, scale: s[g], minimum: mn[g]) }
+                case .headDimIndex:
+                    for row in 0..<(tokens * heads) {
+                        Self.affine(out + row * dim, count: dim, scales: s.baseAddress!, minima: mn.baseAddress!)
+                    }
                 case .channelsOverTokens(let groupSize):
                     for t in 0..<tokens {
                         let g = (t / groupSize) * width

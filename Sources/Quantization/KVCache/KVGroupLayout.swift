@@ -4,6 +4,9 @@ public enum KVGroupLayout: Sendable, Hashable {
     case perTensor
     /// One group per (token, head) vector of `headDim` values.
     case perToken
+    /// FlexGen / GEAR's `groupquantization`: one group per head_dim index, shared by every token
+    /// and head of the chunk (`headDim` groups).
+    case headDimIndex
     /// Keys, KIVI: for each (head, channel), groups of `groupSize` consecutive tokens.
     case channelsOverTokens(groupSize: Int)
     /// Values, KIVI: for each token, groups of `groupSize` consecutive values of the flattened
@@ -15,6 +18,7 @@ public enum KVGroupLayout: Sendable, Hashable {
         switch self {
         case .perTensor: return tokens > 0 ? 1 : 0
         case .perToken: return tokens * heads
+        case .headDimIndex: return tokens > 0 ? dim : 0
         case .channelsOverTokens(let g): return (tokens + g - 1) / g * heads * dim
         case .tokensOverChannels(let g): return tokens * ((heads * dim + g - 1) / g)
         }
@@ -26,6 +30,7 @@ public enum KVGroupLayout: Sendable, Hashable {
         switch self {
         case .perTensor: return 0
         case .perToken: return t * heads + h
+        case .headDimIndex: return c
         case .channelsOverTokens(let g): return ((t / g) * heads + h) * dim + c
         case .tokensOverChannels(let g):
             let perToken = (heads * dim + g - 1) / g

@@ -181,6 +181,9 @@ public final class QuantizedKVCache: KVCache {
             return StreamPlan(
                 codec: KVChunkCodec(bits: c.bits, layout: .perTensor, outliers: .perTensor(fraction: c.fraction)),
                 flush: .immediate, rank: 0, prefillRank: 0, seed: c.seed)
+        case .group where c.variant == .flexgen:
+            return StreamPlan(codec: KVChunkCodec(bits: c.bits, layout: .headDimIndex), flush: .immediate,
+                              rank: 0, prefillRank: 0, seed: c.seed)
         case .group:
             return forKeys
                 ? StreamPlan(codec: KVChunkCodec(bits: c.bits, layout: .channelsOverTokens(groupSize: c.groupSize)),
