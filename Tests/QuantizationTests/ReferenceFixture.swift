@@ -55,6 +55,19 @@ struct ReferenceFixture: Decodable {
         let losses: [Double]
     }
 
+    struct GPTQCase: Decodable {
+        let bits: Int
+        let group_size: Int
+        let blocksize: Int
+        let rows: Int
+        let cols: Int
+        let samples: Int
+        let weights: String
+        let inputs: String
+        let expected: String
+    }
+
+    let gptq: GPTQCase
     let kv_inputs: [String: String]
     let kv: [KVCase]
     let kivi_windows: [KIVIWindow]

@@ -71,7 +71,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ("gptq:4", "unknown weight method 'gptq' in 'gptq:4' (GPTQ is not implemented yet)"),
+        ("gtpq:4", "unknown weight method 'gtpq' in 'gtpq:4'; did you mean 'gptq'?"),
+        ("gptq:4,scope=per_tensor", "GPTQ quantizes per channel or per group"),
         ("rtn:4,scope=per_channel,group_size=64", "group_size applies only to scope=per_group"),
         ("rtn:4,targets=lm+vison", "targets must be one of lm, projector, vision, lm_head, got 'vison'"),
         ("awq:4,clip=maybe", "clip must be true or false"),

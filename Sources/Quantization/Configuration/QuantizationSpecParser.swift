@@ -32,6 +32,7 @@ public enum QuantizationSpecParser {
         case .rtn: ["scope", "group_size", "targets"]
         case .outlier: ["fraction", "scope", "group_size", "targets"]
         case .awq: ["scope", "group_size", "grid", "clip", "targets"]
+        case .gptq: ["scope", "group_size", "targets"]
         }
     }
 
@@ -91,7 +92,7 @@ public enum QuantizationSpecParser {
         let aliases: [String: WeightQuantizationMethod] = ["outlier_reduced": .outlier]
         guard let method = WeightQuantizationMethod(rawValue: parsed.method) ?? aliases[parsed.method] else {
             let names = WeightQuantizationMethod.allCases.map(\.rawValue) + ["fp16"]
-            let hint = parsed.method == "gptq" ? " (GPTQ is not implemented yet)" : suggestion(parsed.method, names)
+            let hint = suggestion(parsed.method, names)
             throw QuantizationSpecError(
                 "unknown weight method '\(parsed.method)' in '\(text)'\(hint); expected one of \(names.joined(separator: ", "))")
         }
@@ -125,6 +126,9 @@ public enum QuantizationSpecParser {
             }
         }
         if groupGiven && !scopeGiven { config.scope = .perGroup }
+        if method == .gptq, config.scope == .perTensor {
+            throw QuantizationSpecError("GPTQ quantizes per channel or per group, not per tensor, in '\(text)'")
+        }
         if groupGiven && config.scope != .perGroup {
             throw QuantizationSpecError(
                 "group_size applies only to scope=per_group, but scope is \(config.scope.rawValue) in '\(text)'")

@@ -6,6 +6,8 @@ public enum WeightQuantizationMethod: String, Sendable, Hashable, CaseIterable, 
     case outlier
     /// Activation-aware scaling (α grid, clipping search) before group RTN.
     case awq
+    /// Hessian-aware error feedback (column by column) on calibration inputs.
+    case gptq
 }
 
 /// Which weights share one step and zero-point.
@@ -59,7 +61,7 @@ public struct WeightQuantizationConfig: Sendable, Hashable, Codable {
         self.clip = true
         self.targets = [.lm]
         switch method {
-        case .rtn, .awq: scope = .perGroup
+        case .rtn, .awq, .gptq: scope = .perGroup
         case .outlier:
             scope = .perTensor
             fraction = 0.01
