@@ -114,10 +114,10 @@ public final class QuantizedKVCache: KVCache {
                      "append: buffers smaller than tokenCount × kvHeads × headDim")
         let first = layers[layer].appends == 0
         layers[layer].keys.append(
-            keys, tokens: tokenCount, width: width, plan: plan(forKeys: true), first: first,
+            keys, tokens: tokenCount, width: width, plan: StreamPlan.make(config, forKeys: true), first: first,
             seedBase: (UInt64(layer), 0), shape: (kvHeads, headDim))
         layers[layer].values.append(
-            values, tokens: tokenCount, width: width, plan: plan(forKeys: false), first: first,
+            values, tokens: tokenCount, width: width, plan: StreamPlan.make(config, forKeys: false), first: first,
             seedBase: (UInt64(layer), 1), shape: (kvHeads, headDim))
         layers[layer].appends += 1
     }
@@ -128,6 +128,10 @@ public final class QuantizedKVCache: KVCache {
     ) {
         let tokens = count(layer: layer)
         let width = kvHeads * headDim
+        guard tokens > 0, queryCount > 0 else {
+            for i in 0..<(queryCount * heads * headDim) { output[i] = 0 }
+            return
+        }
         if keyScratch.count < tokens * width {
             let capacity = max(tokens * width, keyScratch.count * 2)
             keyScratch = [Float](repeating: 0, count: capacity)
@@ -168,11 +172,27 @@ public final class QuantizedKVCache: KVCache {
     public func quantizedTokenCounts(layer: Int) -> (keys: Int, values: Int) {
         (layers[layer].keys.quantizedTokens, layers[layer].values.quantizedTokens)
     }
+}
 
-    // MARK: Method → storage plan
+/// How one stream (keys or values of a layer) is quantized.
+struct StreamPlan {
+    enum Flush {
+        /// Quantize every appended chunk.
+        case immediate
+        /// Collect in fp16; quantize whole blocks of R tokens from the oldest end.
+        case blocks(Int)
+        /// Keep the newest R tokens in fp16; quantize older tokens.
+        case slidingWindow(Int)
+    }
 
-    private func plan(forKeys: Bool) -> StreamPlan {
-        let c = config
+    var codec: KVChunkCodec
+    var flush: Flush
+    var rank: Int
+    var prefillRank: Int
+    var seed: UInt64
+
+    /// The storage plan of a method for keys or values.
+    static func make(_ c: KVQuantizationConfig, forKeys: Bool) -> StreamPlan {
         switch c.method {
         case .uniform:
             let layout: KVGroupLayout = c.scope == .perTensor ? .perTensor : .perToken
@@ -200,24 +220,6 @@ public final class QuantizedKVCache: KVCache {
             return StreamPlan(codec: codec, flush: .blocks(c.residual), rank: c.rank, prefillRank: c.prefillRank, seed: c.seed)
         }
     }
-}
-
-/// How one stream (keys or values of a layer) is quantized.
-struct StreamPlan {
-    enum Flush {
-        /// Quantize every appended chunk.
-        case immediate
-        /// Collect in fp16; quantize whole blocks of R tokens from the oldest end.
-        case blocks(Int)
-        /// Keep the newest R tokens in fp16; quantize older tokens.
-        case slidingWindow(Int)
-    }
-
-    var codec: KVChunkCodec
-    var flush: Flush
-    var rank: Int
-    var prefillRank: Int
-    var seed: UInt64
 }
 
 /// Per-layer storage.
