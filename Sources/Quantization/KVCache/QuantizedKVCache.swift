@@ -126,6 +126,7 @@ public final class QuantizedKVCache: KVCache {
         layer: Int, queries: UnsafeBufferPointer<Float>, queryCount: Int, heads: Int, scale: Float,
         output: UnsafeMutableBufferPointer<Float>
     ) {
+        precondition(heads % kvHeads == 0, "attend: \(heads) query heads cannot share \(kvHeads) kv-heads evenly")
         let tokens = count(layer: layer)
         let width = kvHeads * headDim
         guard tokens > 0, queryCount > 0 else {

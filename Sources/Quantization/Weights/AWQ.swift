@@ -28,7 +28,7 @@ public enum AWQ {
         calibration: [Float], samples: Int, config: WeightQuantizationConfig,
         clipLayers: [Bool]? = nil, clipSamples: Int = 64
     ) throws -> AWQResult {
-        guard !weights.isEmpty, weights.count == outFeatures.count else {
+        guard !weights.isEmpty, weights.count == outFeatures.count, inFeatures > 0 else {
             throw WeightQuantizationError("AWQ needs one output size per weight matrix")
         }
         for (k, w) in weights.enumerated() where w.count != outFeatures[k] * inFeatures {
