@@ -138,7 +138,10 @@ public final class QuantizedKVCache: KVCache {
             keyScratch = [Float](repeating: 0, count: capacity)
             valueScratch = [Float](repeating: 0, count: capacity)
         }
-        if scoreScratch.count < tokens { scoreScratch = [Float](repeating: 0, count: max(tokens, scoreScratch.count * 2)) }
+        let scoreCount = tokens * heads / kvHeads
+        if scoreScratch.count < scoreCount {
+            scoreScratch = [Float](repeating: 0, count: max(scoreCount, scoreScratch.count * 2))
+        }
         let state = layers[layer]
         keyScratch.withUnsafeMutableBufferPointer { k in
             valueScratch.withUnsafeMutableBufferPointer { v in
