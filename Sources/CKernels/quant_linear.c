@@ -140,6 +140,79 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
     }
 }
 
+// 4-bit codes, nibble-pair form. A byte of a KIVI-packed row holds codes 2j (low nibble) and 2j+1
+// (high nibble), so widening 8 bytes gives the 8 even codes of a 16-column block (masked) and the 8
+// odd ones (shifted) without variable shifts — against inputs permuted to [evens | odds] per block
+// of 16 (lcb_quant_permute_pairs).
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void pairs16(const uint8_t *row, long i, __m256 *even, __m256 *odd) {
+    __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + i / 2)));
+    *even = _mm256_cvtepi32_ps(_mm256_and_si256(v, _mm256_set1_epi32(0xF)));
+    *odd = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+}
+
+__attribute__((target("avx2,fma,f16c")))
+void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                    long out, long o_begin, long o_end) {
+    for (long o = o_begin; o < o_end; o++) {
+        const uint8_t *row = (const uint8_t *)(words + o * row_words);
+        const uint16_t *sc = scales + o * param_stride;
+        const uint8_t *zp = zeros + o * param_stride;
+        for (long r0 = 0; r0 < rows; r0 += LCB_ROW_BLOCK) {
+            long nr = rows - r0 < LCB_ROW_BLOCK ? rows - r0 : LCB_ROW_BLOCK;
+            __m256 total[LCB_ROW_BLOCK];
+            float correction[LCB_ROW_BLOCK];
+            for (long k = 0; k < LCB_ROW_BLOCK; k++) { total[k] = _mm256_setzero_ps(); correction[k] = 0; }
+            for (long g = 0; g < groups_per_row; g++) {
+                long lo = g * group_size, hi = lo + group_size < in ? lo + group_size : in;
+                float s = _cvtsh_ss(sc[g]);
+                float sz = s * (float)zp[g];
+                __m256 acc[LCB_ROW_BLOCK];
+                __m256 even, odd;
+                if (nr == 1) {
+                    const float *x0 = xp + r0 * in;
+                    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+                    long i = lo;
+                    for (; i + 32 <= hi; i += 32) {
+                        __m256 e2, o2;
+                        pairs16(row, i, &even, &odd);
+                        pairs16(row, i + 16, &e2, &o2);
+                        a0 = _mm256_fmadd_ps(even, _mm256_loadu_ps(x0 + i), a0);
+                        a1 = _mm256_fmadd_ps(odd, _mm256_loadu_ps(x0 + i + 8), a1);
+                        a2 = _mm256_fmadd_ps(e2, _mm256_loadu_ps(x0 + i + 16), a2);
+                        a3 = _mm256_fmadd_ps(o2, _mm256_loadu_ps(x0 + i + 24), a3);
+                    }
+                    for (; i < hi; i += 16) {
+                        pairs16(row, i, &even, &odd);
+                        a0 = _mm256_fmadd_ps(even, _mm256_loadu_ps(x0 + i), a0);
+                        a1 = _mm256_fmadd_ps(odd, _mm256_loadu_ps(x0 + i + 8), a1);
+                    }
+                    acc[0] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+                } else {
+                    for (long k = 0; k < nr; k++) acc[k] = _mm256_setzero_ps();
+                    for (long i = lo; i < hi; i += 16) {
+                        pairs16(row, i, &even, &odd);
+                        for (long k = 0; k < nr; k++) {
+                            const float *xr = xp + (r0 + k) * in + i;
+                            acc[k] = _mm256_fmadd_ps(even, _mm256_loadu_ps(xr), acc[k]);
+                            acc[k] = _mm256_fmadd_ps(odd, _mm256_loadu_ps(xr + 8), acc[k]);
+                        }
+                    }
+                }
+                __m256 sv = _mm256_set1_ps(s);
+                for (long k = 0; k < nr; k++) {
+                    total[k] = _mm256_fmadd_ps(sv, acc[k], total[k]);
+                    correction[k] += sz * group_sums[(r0 + k) * groups_per_row + g];
+                }
+            }
+            for (long k = 0; k < nr; k++) y[(r0 + k) * out + o] = hsum256(total[k]) - correction[k];
+        }
+    }
+}
+
 #else
 
 void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *words, long row_words,
@@ -151,4 +224,29 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
     (void)o_begin; (void)o_end;
 }
 
+void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                    long out, long o_begin, long o_end) {
+    (void)xp; (void)rows; (void)in; (void)words; (void)row_words; (void)scales; (void)zeros; (void)group_size;
+    (void)groups_per_row; (void)param_stride; (void)group_sums; (void)y; (void)out; (void)o_begin; (void)o_end;
+}
+
 #endif
+
+int lcb_quant_linear_uses_pairs(int bits, long in, long group_size) {
+    return lcb_quant_linear_supported(bits, in, group_size) && bits == 4 && in % 16 == 0 && group_size % 16 == 0;
+}
+
+void lcb_quant_permute_pairs(const float *x, long rows, long in, float *xp) {
+    for (long r = 0; r < rows; r++) {
+        const float *xr = x + r * in;
+        float *pr = xp + r * in;
+        for (long i0 = 0; i0 + 16 <= in; i0 += 16) {
+            for (long k = 0; k < 8; k++) {
+                pr[i0 + k] = xr[i0 + 2 * k];
+                pr[i0 + 8 + k] = xr[i0 + 2 * k + 1];
+            }
+        }
+    }
+}

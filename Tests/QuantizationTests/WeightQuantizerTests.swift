@@ -31,6 +31,7 @@ import Testing
         (.four, .perGroup, 96, 256, 64, 1), (.four, .perGroup, 70, 128, 32, 7), (.eight, .perGroup, 64, 256, 128, 1),
         (.eight, .perChannel, 33, 64, 0, 5), (.four, .perTensor, 40, 48, 0, 2), (.two, .perGroup, 50, 96, 32, 3),
         (.three, .perGroup, 17, 100, 20, 2), (.four, .perGroup, 16, 36, 12, 1), (.eight, .perGroup, 300, 512, 128, 4),
+        (.four, .perGroup, 20, 48, 24, 3), (.four, .perGroup, 24, 64, 16, 1), (.four, .perGroup, 24, 80, 48, 5),
     ]
 
     /// The packed kernels (AVX2 where supported, Swift otherwise) agree with the scalar twin.

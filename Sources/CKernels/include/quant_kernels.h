@@ -28,6 +28,20 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
                            long groups_per_row, long param_stride, const float *group_sums, float *y,
                            long out, long o_begin, long o_end);
 
+/// 1 when the 4-bit nibble-pair kernel applies (4-bit codes, in and group_size multiples of 16).
+int lcb_quant_linear_uses_pairs(int bits, long in, long group_size);
+
+/// Inputs rearranged for the nibble-pair kernel: per block of 16 columns, the 8 even columns then
+/// the 8 odd ones. `in` must be a multiple of 16.
+void lcb_quant_permute_pairs(const float *x, long rows, long in, float *xp);
+
+/// The 4-bit AVX2 packed linear on permuted inputs `xp` (same contract as lcb_quant_linear_avx2,
+/// group_sums from the unpermuted inputs).
+void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                    long out, long o_begin, long o_end);
+
 /// Codes of a packed run (KIVI layout, `bits` in {2,3,4,8}) widened to floats: out[i] = code i.
 void lcb_quant_unpack_codes(const uint32_t *words, long count, int bits, float *out);
 

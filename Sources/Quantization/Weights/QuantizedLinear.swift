@@ -165,6 +165,22 @@ public struct QuantizedLinear: LinearLayer {
                             let wp = w.baseAddress!, zp = z.baseAddress!
                             let sp = UnsafeRawPointer(s.baseAddress!).assumingMemoryBound(to: UInt16.self)
                             let packed = PackedPointers(words: wp, scales: sp, zeros: zp)
+                            if lcb_quant_linear_uses_pairs(Int32(bits.rawValue), inFeatures, groupSize) != 0 {
+                                var permuted = [Float](repeating: 0, count: rows * inFeatures)
+                                permuted.withUnsafeMutableBufferPointer { xp in
+                                    lcb_quant_permute_pairs(box.x, rows, inFeatures, xp.baseAddress!)
+                                    let inputs = ParallelRows(x: UnsafePointer(xp.baseAddress!), y: y)
+                                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                                        let begin = t * chunk, end = min(begin + chunk, outFeatures)
+                                        guard begin < end else { return }
+                                        lcb_quant_linear_u4_pairs_avx2(
+                                            inputs.x, rows, inFeatures, packed.words, rowWords, packed.scales, packed.zeros,
+                                            groupSize, groupsPerRow, sharedAcrossRows ? 0 : groupsPerRow, args.x, args.y,
+                                            outFeatures, begin, end)
+                                    }
+                                }
+                                return
+                            }
                             DispatchQueue.concurrentPerform(iterations: threads) { t in
                                 let begin = t * chunk, end = min(begin + chunk, outFeatures)
                                 guard begin < end else { return }
