@@ -140,77 +140,79 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
     }
 }
 
-// 4-bit codes, nibble-pair form. A byte of a KIVI-packed row holds codes 2j (low nibble) and 2j+1
-// (high nibble), so widening 8 bytes gives the 8 even codes of a 16-column block (masked) and the 8
-// odd ones (shifted) without variable shifts — against inputs permuted to [evens | odds] per block
-// of 16 (lcb_quant_permute_pairs).
+// 2- and 4-bit codes, byte-spread form. Byte k of a block of 8 bytes in a KIVI-packed row holds
+// the codes of columns k*c + j (c = 8/b codes per byte) at bits [b*j, b*j+b). Widening the 8 bytes
+// to 32-bit lanes once and shifting by b*j with a fixed shift gives the 8 codes of columns
+// {k*c + j}, which meet inputs permuted so that those columns are contiguous
+// (lcb_quant_permute_spread). This avoids variable shifts and reads each byte once.
 __attribute__((target("avx2,fma,f16c"), always_inline))
-static inline void pairs16(const uint8_t *row, long i, __m256 *even, __m256 *odd) {
-    __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + i / 2)));
-    *even = _mm256_cvtepi32_ps(_mm256_and_si256(v, _mm256_set1_epi32(0xF)));
-    *odd = _mm256_cvtepi32_ps(_mm256_srli_epi32(v, 4));
+static inline __m256 spread_codes(__m256i v, int j, const int bits) {
+    __m256i shifted = j == 0 ? v : _mm256_srli_epi32(v, bits * j);
+    if (j == 8 / bits - 1) return _mm256_cvtepi32_ps(shifted);  // the top codes need no mask
+    return _mm256_cvtepi32_ps(_mm256_and_si256(shifted, _mm256_set1_epi32((1 << bits) - 1)));
+}
+
+// One input row at a time (decode GEMV); four independent FMA chains held in registers.
+__attribute__((target("avx2,fma,f16c"), always_inline))
+static inline void linear_spread(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                 const int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                 long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                 long out, long o_begin, long o_end) {
+    const long block = 8 * (8 / bits);  // columns per 8 bytes
+    for (long r = 0; r < rows; r++) {
+        const float *x0 = xp + r * in;
+        const float *sums = group_sums + r * groups_per_row;
+        for (long o = o_begin; o < o_end; o++) {
+            const uint8_t *row = (const uint8_t *)(words + o * row_words);
+            const uint16_t *sc = scales + o * param_stride;
+            const uint8_t *zp = zeros + o * param_stride;
+            __m256 total = _mm256_setzero_ps();
+            float correction = 0;
+            for (long g = 0; g < groups_per_row; g++) {
+                long lo = g * group_size, hi = lo + group_size < in ? lo + group_size : in;
+                __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+                __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+                long i = lo;
+                if (bits == 4) {
+                    for (; i + 32 <= hi; i += 32) {
+                        __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + i / 2)));
+                        __m256i w = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + i / 2 + 8)));
+                        a0 = _mm256_fmadd_ps(spread_codes(v, 0, 4), _mm256_loadu_ps(x0 + i), a0);
+                        a1 = _mm256_fmadd_ps(spread_codes(v, 1, 4), _mm256_loadu_ps(x0 + i + 8), a1);
+                        a2 = _mm256_fmadd_ps(spread_codes(w, 0, 4), _mm256_loadu_ps(x0 + i + 16), a2);
+                        a3 = _mm256_fmadd_ps(spread_codes(w, 1, 4), _mm256_loadu_ps(x0 + i + 24), a3);
+                    }
+                }
+                for (; i < hi; i += block) {
+                    __m256i v = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(row + i * bits / 8)));
+                    a0 = _mm256_fmadd_ps(spread_codes(v, 0, bits), _mm256_loadu_ps(x0 + i), a0);
+                    a1 = _mm256_fmadd_ps(spread_codes(v, 1, bits), _mm256_loadu_ps(x0 + i + 8), a1);
+                    if (bits == 2) {
+                        a2 = _mm256_fmadd_ps(spread_codes(v, 2, 2), _mm256_loadu_ps(x0 + i + 16), a2);
+                        a3 = _mm256_fmadd_ps(spread_codes(v, 3, 2), _mm256_loadu_ps(x0 + i + 24), a3);
+                    }
+                }
+                float s = _cvtsh_ss(sc[g]);
+                __m256 acc = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
+                total = _mm256_fmadd_ps(_mm256_set1_ps(s), acc, total);
+                correction += s * (float)zp[g] * sums[g];
+            }
+            y[r * out + o] = hsum256(total) - correction;
+        }
+    }
 }
 
 __attribute__((target("avx2,fma,f16c")))
-void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
-                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
-                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
-                                    long out, long o_begin, long o_end) {
-    for (long o = o_begin; o < o_end; o++) {
-        const uint8_t *row = (const uint8_t *)(words + o * row_words);
-        const uint16_t *sc = scales + o * param_stride;
-        const uint8_t *zp = zeros + o * param_stride;
-        for (long r0 = 0; r0 < rows; r0 += LCB_ROW_BLOCK) {
-            long nr = rows - r0 < LCB_ROW_BLOCK ? rows - r0 : LCB_ROW_BLOCK;
-            __m256 total[LCB_ROW_BLOCK];
-            float correction[LCB_ROW_BLOCK];
-            for (long k = 0; k < LCB_ROW_BLOCK; k++) { total[k] = _mm256_setzero_ps(); correction[k] = 0; }
-            for (long g = 0; g < groups_per_row; g++) {
-                long lo = g * group_size, hi = lo + group_size < in ? lo + group_size : in;
-                float s = _cvtsh_ss(sc[g]);
-                float sz = s * (float)zp[g];
-                __m256 acc[LCB_ROW_BLOCK];
-                __m256 even, odd;
-                if (nr == 1) {
-                    const float *x0 = xp + r0 * in;
-                    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-                    __m256 a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-                    long i = lo;
-                    for (; i + 32 <= hi; i += 32) {
-                        __m256 e2, o2;
-                        pairs16(row, i, &even, &odd);
-                        pairs16(row, i + 16, &e2, &o2);
-                        a0 = _mm256_fmadd_ps(even, _mm256_loadu_ps(x0 + i), a0);
-                        a1 = _mm256_fmadd_ps(odd, _mm256_loadu_ps(x0 + i + 8), a1);
-                        a2 = _mm256_fmadd_ps(e2, _mm256_loadu_ps(x0 + i + 16), a2);
-                        a3 = _mm256_fmadd_ps(o2, _mm256_loadu_ps(x0 + i + 24), a3);
-                    }
-                    for (; i < hi; i += 16) {
-                        pairs16(row, i, &even, &odd);
-                        a0 = _mm256_fmadd_ps(even, _mm256_loadu_ps(x0 + i), a0);
-                        a1 = _mm256_fmadd_ps(odd, _mm256_loadu_ps(x0 + i + 8), a1);
-                    }
-                    acc[0] = _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3));
-                } else {
-                    for (long k = 0; k < nr; k++) acc[k] = _mm256_setzero_ps();
-                    for (long i = lo; i < hi; i += 16) {
-                        pairs16(row, i, &even, &odd);
-                        for (long k = 0; k < nr; k++) {
-                            const float *xr = xp + (r0 + k) * in + i;
-                            acc[k] = _mm256_fmadd_ps(even, _mm256_loadu_ps(xr), acc[k]);
-                            acc[k] = _mm256_fmadd_ps(odd, _mm256_loadu_ps(xr + 8), acc[k]);
-                        }
-                    }
-                }
-                __m256 sv = _mm256_set1_ps(s);
-                for (long k = 0; k < nr; k++) {
-                    total[k] = _mm256_fmadd_ps(sv, acc[k], total[k]);
-                    correction[k] += sz * group_sums[(r0 + k) * groups_per_row + g];
-                }
-            }
-            for (long k = 0; k < nr; k++) y[(r0 + k) * out + o] = hsum256(total[k]) - correction[k];
-        }
-    }
+void lcb_quant_linear_spread_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                  int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                  long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                  long out, long o_begin, long o_end) {
+    if (bits == 2)
+        linear_spread(xp, rows, in, words, row_words, 2, scales, zeros, group_size, groups_per_row, param_stride,
+                      group_sums, y, out, o_begin, o_end);
+    else
+        linear_spread(xp, rows, in, words, row_words, 4, scales, zeros, group_size, groups_per_row, param_stride,
+                      group_sums, y, out, o_begin, o_end);
 }
 
 #else
@@ -224,29 +226,30 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
     (void)o_begin; (void)o_end;
 }
 
-void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
-                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
-                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
-                                    long out, long o_begin, long o_end) {
-    (void)xp; (void)rows; (void)in; (void)words; (void)row_words; (void)scales; (void)zeros; (void)group_size;
-    (void)groups_per_row; (void)param_stride; (void)group_sums; (void)y; (void)out; (void)o_begin; (void)o_end;
+void lcb_quant_linear_spread_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                  int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                  long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                  long out, long o_begin, long o_end) {
+    (void)xp; (void)rows; (void)in; (void)words; (void)row_words; (void)bits; (void)scales; (void)zeros;
+    (void)group_size; (void)groups_per_row; (void)param_stride; (void)group_sums; (void)y; (void)out;
+    (void)o_begin; (void)o_end;
 }
 
 #endif
 
-int lcb_quant_linear_uses_pairs(int bits, long in, long group_size) {
-    return lcb_quant_linear_supported(bits, in, group_size) && bits == 4 && in % 16 == 0 && group_size % 16 == 0;
+int lcb_quant_linear_uses_spread(int bits, long in, long group_size) {
+    if (!lcb_quant_linear_supported(bits, in, group_size) || (bits != 2 && bits != 4)) return 0;
+    long block = 8 * (8 / bits);
+    return in % block == 0 && group_size % block == 0;
 }
 
-void lcb_quant_permute_pairs(const float *x, long rows, long in, float *xp) {
+void lcb_quant_permute_spread(const float *x, long rows, long in, int bits, float *xp) {
+    const long per_byte = 8 / bits, block = 8 * per_byte;
     for (long r = 0; r < rows; r++) {
         const float *xr = x + r * in;
         float *pr = xp + r * in;
-        for (long i0 = 0; i0 + 16 <= in; i0 += 16) {
-            for (long k = 0; k < 8; k++) {
-                pr[i0 + k] = xr[i0 + 2 * k];
-                pr[i0 + 8 + k] = xr[i0 + 2 * k + 1];
-            }
-        }
+        for (long b0 = 0; b0 + block <= in; b0 += block)
+            for (long j = 0; j < per_byte; j++)
+                for (long k = 0; k < 8; k++) pr[b0 + j * 8 + k] = xr[b0 + k * per_byte + j];
     }
 }

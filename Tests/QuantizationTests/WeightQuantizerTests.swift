@@ -32,6 +32,7 @@ import Testing
         (.eight, .perChannel, 33, 64, 0, 5), (.four, .perTensor, 40, 48, 0, 2), (.two, .perGroup, 50, 96, 32, 3),
         (.three, .perGroup, 17, 100, 20, 2), (.four, .perGroup, 16, 36, 12, 1), (.eight, .perGroup, 300, 512, 128, 4),
         (.four, .perGroup, 20, 48, 24, 3), (.four, .perGroup, 24, 64, 16, 1), (.four, .perGroup, 24, 80, 48, 5),
+        (.two, .perGroup, 20, 128, 32, 1), (.two, .perGroup, 20, 96, 96, 6), (.two, .perChannel, 9, 64, 0, 1),
     ]
 
     /// The packed kernels (AVX2 where supported, Swift otherwise) agree with the scalar twin.
@@ -53,9 +54,13 @@ import Testing
             } }
             let reference = layer.applyReference(x, rows: s.rows)
             #expect(maxAbsDifference(y, reference) < 1e-4, "\(config.canonicalDescription) rows \(s.rows)")
-            if s.bits != .three, s.in % 8 == 0, (s.group == 0 ? s.in : s.group) % 8 == 0 {
-                #expect(layer.usesSIMDKernel)  // this machine has AVX2
-            }
+            // This machine has AVX2: 2/4-bit take the byte-spread kernel when the columns allow.
+            let g = s.group == 0 ? s.in : s.group
+            let block = s.bits == .two ? 32 : 16
+            let expected = s.bits != .three && s.in % 8 == 0 && g % 8 == 0
+                ? ((s.bits == .two || s.bits == .four) && s.in % block == 0 && g % block == 0 && s.rows == 1 ? "spread" : "avx2")
+                : "swift"
+            #expect(layer.kernelName(rows: s.rows) == expected, "\(config.canonicalDescription) \(s.in)")
         }
     }
 

@@ -28,19 +28,21 @@ void lcb_quant_linear_avx2(const float *x, long rows, long in, const uint32_t *w
                            long groups_per_row, long param_stride, const float *group_sums, float *y,
                            long out, long o_begin, long o_end);
 
-/// 1 when the 4-bit nibble-pair kernel applies (4-bit codes, in and group_size multiples of 16).
-int lcb_quant_linear_uses_pairs(int bits, long in, long group_size);
+/// 1 when the byte-spread kernel applies: 2- or 4-bit codes, `in` and `group_size` multiples of
+/// 8·(8/bits) columns (32 for 2 bits, 16 for 4 bits).
+int lcb_quant_linear_uses_spread(int bits, long in, long group_size);
 
-/// Inputs rearranged for the nibble-pair kernel: per block of 16 columns, the 8 even columns then
-/// the 8 odd ones. `in` must be a multiple of 16.
-void lcb_quant_permute_pairs(const float *x, long rows, long in, float *xp);
+/// Inputs rearranged for the byte-spread kernel: per block of 8·c columns (c = 8/bits), columns
+/// k*c + j for k = 0..7 stored contiguously, for j = 0..c-1.
+void lcb_quant_permute_spread(const float *x, long rows, long in, int bits, float *xp);
 
-/// The 4-bit AVX2 packed linear on permuted inputs `xp` (same contract as lcb_quant_linear_avx2,
-/// group_sums from the unpermuted inputs).
-void lcb_quant_linear_u4_pairs_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
-                                    const uint16_t *scales, const uint8_t *zeros, long group_size,
-                                    long groups_per_row, long param_stride, const float *group_sums, float *y,
-                                    long out, long o_begin, long o_end);
+/// The byte-spread AVX2 packed linear on permuted inputs `xp` (same contract as
+/// lcb_quant_linear_avx2; group_sums from the unpermuted inputs). Tuned for one input row (decode);
+/// for several rows lcb_quant_linear_avx2 reuses each decoded weight across four rows instead.
+void lcb_quant_linear_spread_avx2(const float *xp, long rows, long in, const uint32_t *words, long row_words,
+                                  int bits, const uint16_t *scales, const uint8_t *zeros, long group_size,
+                                  long groups_per_row, long param_stride, const float *group_sums, float *y,
+                                  long out, long o_begin, long o_end);
 
 /// Codes of a packed run (KIVI layout, `bits` in {2,3,4,8}) widened to floats: out[i] = code i.
 void lcb_quant_unpack_codes(const uint32_t *words, long count, int bits, float *out);

@@ -148,6 +148,13 @@ public struct QuantizedLinear: LinearLayer {
         lcb_quant_linear_supported(Int32(bits.rawValue), inFeatures, groupSize) != 0
     }
 
+    /// The kernel `apply` uses on this machine for `rows` input rows: "spread" (2/4-bit byte-spread
+    /// AVX2, one row), "avx2", or "swift".
+    public func kernelName(rows: Int) -> String {
+        if rows == 1, lcb_quant_linear_uses_spread(Int32(bits.rawValue), inFeatures, groupSize) != 0 { return "spread" }
+        return usesSIMDKernel ? "avx2" : "swift"
+    }
+
     private func denseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let work = rows * outFeatures * inFeatures
         let threads = work >= 1 << 18 && outFeatures >= 64 ? ParallelRows.threadCount : 1
@@ -165,16 +172,17 @@ public struct QuantizedLinear: LinearLayer {
                             let wp = w.baseAddress!, zp = z.baseAddress!
                             let sp = UnsafeRawPointer(s.baseAddress!).assumingMemoryBound(to: UInt16.self)
                             let packed = PackedPointers(words: wp, scales: sp, zeros: zp)
-                            if lcb_quant_linear_uses_pairs(Int32(bits.rawValue), inFeatures, groupSize) != 0 {
+                            let width = Int32(bits.rawValue)
+                            if rows == 1, lcb_quant_linear_uses_spread(width, inFeatures, groupSize) != 0 {
                                 var permuted = [Float](repeating: 0, count: rows * inFeatures)
                                 permuted.withUnsafeMutableBufferPointer { xp in
-                                    lcb_quant_permute_pairs(box.x, rows, inFeatures, xp.baseAddress!)
+                                    lcb_quant_permute_spread(box.x, rows, inFeatures, width, xp.baseAddress!)
                                     let inputs = ParallelRows(x: UnsafePointer(xp.baseAddress!), y: y)
                                     DispatchQueue.concurrentPerform(iterations: threads) { t in
                                         let begin = t * chunk, end = min(begin + chunk, outFeatures)
                                         guard begin < end else { return }
-                                        lcb_quant_linear_u4_pairs_avx2(
-                                            inputs.x, rows, inFeatures, packed.words, rowWords, packed.scales, packed.zeros,
+                                        lcb_quant_linear_spread_avx2(
+                                            inputs.x, rows, inFeatures, packed.words, rowWords, width, packed.scales, packed.zeros,
                                             groupSize, groupsPerRow, sharedAcrossRows ? 0 : groupsPerRow, args.x, args.y,
                                             outFeatures, begin, end)
                                     }
