@@ -81,28 +81,26 @@ public struct QuantizedLinear: LinearLayer {
         return out
     }
 
-    /// Dense part of row `o` (no outliers) as Float32.
+    /// Dense part of row `o` (no outliers) as Float32: codes widened in C, then `(q − z)·s` per
+    /// group (`q − z` is an exact small integer, so this equals `Float(q − z)·s` bit for bit).
     func decodeRow(_ o: Int, into out: UnsafeMutablePointer<Float>) {
-        let perWord = bits.codesPerWord
-        let shift = UInt32(bits.rawValue)
-        let mask = UInt32(bits.maxCode)
         words.withUnsafeBufferPointer { all in
-            let row = all.baseAddress! + o * rowWords
-            for g in 0..<groupsPerRow {
-                let p = parameters(row: o, group: g)
-                let s = Float(p.scale)
-                let z = Int(p.zeroPoint)
-                let lo = g * groupSize, hi = min(lo + groupSize, inFeatures)
-                var i = lo
-                while i < hi {
-                    var word = row[i / perWord] >> (shift * UInt32(i % perWord))
-                    let end = min(hi, (i / perWord + 1) * perWord)
-                    while i < end {
-                        out[i] = Float(Int(word & mask) - z) * s
-                        word >>= shift
-                        i += 1
-                    }
-                }
+            lcb_quant_unpack_codes(all.baseAddress! + o * rowWords, inFeatures, Int32(bits.rawValue), out)
+        }
+        for g in 0..<groupsPerRow {
+            let p = parameters(row: o, group: g)
+            let s = Float(p.scale), z = Float(p.zeroPoint)
+            let lo = g * groupSize, hi = min(lo + groupSize, inFeatures)
+            let sv = SIMD8<Float>(repeating: s), zv = SIMD8<Float>(repeating: z)
+            var i = lo
+            while i + 8 <= hi {
+                let q = UnsafeRawPointer(out + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(out + i).storeBytes(of: (q - zv) * sv, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < hi {
+                out[i] = (out[i] - z) * s
+                i += 1
             }
         }
     }
