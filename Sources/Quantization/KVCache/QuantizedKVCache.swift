@@ -109,6 +109,7 @@ public final class QuantizedKVCache: KVCache {
     public func append(
         layer: Int, keys: UnsafeBufferPointer<Float>, values: UnsafeBufferPointer<Float>, tokenCount: Int
     ) {
+        guard tokenCount > 0 else { return }
         let width = kvHeads * headDim
         precondition(keys.count >= tokenCount * width && values.count >= tokenCount * width,
                      "append: buffers smaller than tokenCount × kvHeads × headDim")
