@@ -173,3 +173,36 @@ import Testing
         }
     }
 }
+
+@Suite struct ReadableKVCacheTests {
+    /// `store`/`prefix` hand-over: a quantized cache built from another cache's stored contents
+    /// equals one that received the same tokens directly, and the source stays unchanged.
+    @Test func copyingFromAReadableCache() throws {
+        var data = TestData(seed: 14)
+        var eight = KVQuantizationConfig(method: .uniform, bits: .eight)
+        eight.scope = .perToken
+        let source = try QuantizedKVCache(config: eight, layerCount: 2, kvHeads: 1, headDim: 16)
+        for layer in 0..<2 {
+            let k = data.normal(21 * 16), v = data.normal(21 * 16)
+            k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                source.append(layer: layer, keys: kb, values: vb, tokenCount: 21)
+            } }
+        }
+        let before = source.byteCount
+        var kivi = KVQuantizationConfig(method: .group, bits: .two)
+        kivi.groupSize = 4; kivi.residual = 8
+        let copied = try QuantizedKVCache(config: kivi, copying: source)
+        let direct = try QuantizedKVCache(config: kivi, layerCount: 2, kvHeads: 1, headDim: 16)
+        for layer in 0..<2 {
+            let k = source.keys(layer: layer), v = source.values(layer: layer)
+            k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                direct.append(layer: layer, keys: kb, values: vb, tokenCount: 21)
+            } }
+            #expect(copied.keys(layer: layer) == direct.keys(layer: layer))
+            #expect(copied.values(layer: layer) == direct.values(layer: layer))
+            #expect(copied.quantizedTokenCounts(layer: layer) == (16, 13))
+        }
+        #expect(source.byteCount == before)
+        #expect(copied.count(layer: 1) == 21)
+    }
+}
