@@ -11,14 +11,13 @@ import Testing
         var data = TestData(seed: 5)
         for (prefill, decoded) in [(15, 0), (16, 1), (17, 20), (40, 33)] {
             let cache = try QuantizedKVCache(config: config, layerCount: layers, kvHeads: kvHeads, headDim: headDim)
-            for (step, n) in ([prefill] + [Int](repeating: 1, count: decoded)).enumerated() {
+            for n in [prefill] + [Int](repeating: 1, count: decoded) {
                 for layer in 0..<layers {
                     let k = data.normal(n * width), v = data.normal(n * width)
                     k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
                         cache.append(layer: layer, keys: kb, values: vb, tokenCount: n)
                     } }
                 }
-                _ = step
             }
             let predicted = ByteAccounting.kvCache(
                 config, prefill: prefill, decoded: decoded, layers: layers, kvHeads: kvHeads, headDim: headDim)
