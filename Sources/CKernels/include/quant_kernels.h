@@ -47,6 +47,18 @@ void lcb_quant_linear_spread_avx2(const float *xp, long rows, long in, const uin
 /// Codes of a packed run (KIVI layout, `bits` in {2,3,4,8}) widened to floats: out[i] = code i.
 void lcb_quant_unpack_codes(const uint32_t *words, long count, int bits, float *out);
 
+/// Fused dequantization of a packed run whose groups are consecutive runs of `group_size` codes:
+/// out[i] = code(first + i) * s[i / group_size] + mn[i / group_size] (multiply, then add), i < n.
+/// s and mn are fp16 bits.
+void lcb_quant_dequant_contiguous(const uint32_t *words, int bits, long first, long n, long group_size,
+                                  const uint16_t *scales, const uint16_t *minima, float *out);
+
+/// Fused dequantization of `rows` rows of `width` codes whose parameters are per column and change
+/// every `rows_per_group` rows: out[r*width + j] = code(first + r*width + j) * s[p + j] + mn[p + j],
+/// p = (r / rows_per_group) * width.
+void lcb_quant_dequant_channels(const uint32_t *words, int bits, long first, long rows, long width,
+                                long rows_per_group, const uint16_t *scales, const uint16_t *minima, float *out);
+
 /// IEEE half (raw bits) to float, exactly (F16C where available).
 void lcb_quant_half_to_float(const uint16_t *in, float *out, long n);
 

@@ -185,35 +185,33 @@ public struct PackedKVBlock: Sendable, Hashable {
         let n = tokens * heads * dim
         guard n > 0 else { return }
         let width = heads * dim
-        // Codes widened to Float32 (AVX2 where available), then `q·s + mn` per group.
-        codes.words.withUnsafeBufferPointer { words in
-            lcb_quant_unpack_codes(words.baseAddress!, n, Int32(codes.bits.rawValue), out)
-        }
-        let mn = Self.floats(minima)
-        let s = Self.floats(scales)
-        mn.withUnsafeBufferPointer { mn in
-            s.withUnsafeBufferPointer { s in
-                switch layout {
-                case .perTensor:
-                    Self.affine(out, count: n, scale: s[0], minimum: mn[0])
-                case .perToken:
-                    for g in 0..<(tokens * heads) { Self.affine(out + g * dim, count: dim, scale: s[g], minimum: mn[g]) }
-                case .headDimIndex:
-                    for row in 0..<(tokens * heads) {
-                        Self.affine(out + row * dim, count: dim, scales: s.baseAddress!, minima: mn.baseAddress!)
-                    }
-                case .channelsOverTokens(let groupSize):
-                    for t in 0..<tokens {
-                        let g = (t / groupSize) * width
-                        Self.affine(out + t * width, count: width, scales: s.baseAddress! + g, minima: mn.baseAddress! + g)
-                    }
-                case .tokensOverChannels(let groupSize):
-                    let perToken = (width + groupSize - 1) / groupSize
-                    for t in 0..<tokens {
-                        for k in 0..<perToken {
-                            let g = t * perToken + k
-                            let lo = k * groupSize, hi = min(lo + groupSize, width)
-                            Self.affine(out + t * width + lo, count: hi - lo, scale: s[g], minimum: mn[g])
+        // Fused unpack + `q·s + mn` per layout (AVX2/F16C where available; multiply, then add).
+        let bitCount = Int32(codes.bits.rawValue)
+        codes.words.withUnsafeBufferPointer { w in
+            minima.withUnsafeBufferPointer { mnHalf in
+                scales.withUnsafeBufferPointer { sHalf in
+                    mnHalf.withMemoryRebound(to: UInt16.self) { mn in
+                        sHalf.withMemoryRebound(to: UInt16.self) { s in
+                            let words = w.baseAddress!, mn = mn.baseAddress!, s = s.baseAddress!
+                            switch layout {
+                            case .perTensor:
+                                lcb_quant_dequant_contiguous(words, bitCount, 0, n, n, s, mn, out)
+                            case .perToken:
+                                lcb_quant_dequant_contiguous(words, bitCount, 0, n, dim, s, mn, out)
+                            case .tokensOverChannels(let groupSize) where width % groupSize == 0:
+                                lcb_quant_dequant_contiguous(words, bitCount, 0, n, groupSize, s, mn, out)
+                            case .tokensOverChannels(let groupSize):
+                                let perToken = (width + groupSize - 1) / groupSize
+                                for t in 0..<tokens {
+                                    lcb_quant_dequant_contiguous(
+                                        words, bitCount, t * width, width, groupSize, s + t * perToken, mn + t * perToken,
+                                        out + t * width)
+                                }
+                            case .headDimIndex:
+                                lcb_quant_dequant_channels(words, bitCount, 0, tokens * heads, dim, Int.max, s, mn, out)
+                            case .channelsOverTokens(let groupSize):
+                                lcb_quant_dequant_channels(words, bitCount, 0, tokens, width, groupSize, s, mn, out)
+                            }
                         }
                     }
                 }
@@ -265,41 +263,6 @@ public struct PackedKVBlock: Sendable, Hashable {
                 }
             }
             count = h.count
-        }
-    }
-
-    /// `x = x·s + mn` (multiply, then add: never fused, as in the simulated path).
-    @inline(__always)
-    static func affine(_ x: UnsafeMutablePointer<Float>, count: Int, scale: Float, minimum: Float) {
-        let sv = SIMD8<Float>(repeating: scale), mv = SIMD8<Float>(repeating: minimum)
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: v * sv + mv, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            x[i] = x[i] * scale + minimum
-            i += 1
-        }
-    }
-
-    /// `x[j] = x[j]·s[j] + mn[j]`.
-    @inline(__always)
-    static func affine(
-        _ x: UnsafeMutablePointer<Float>, count: Int, scales: UnsafePointer<Float>, minima: UnsafePointer<Float>
-    ) {
-        var i = 0
-        while i + 8 <= count {
-            let v = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
-            let sv = UnsafeRawPointer(scales + i).loadUnaligned(as: SIMD8<Float>.self)
-            let mv = UnsafeRawPointer(minima + i).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(x + i).storeBytes(of: v * sv + mv, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < count {
-            x[i] = x[i] * scales[i] + minima[i]
-            i += 1
         }
     }
 
