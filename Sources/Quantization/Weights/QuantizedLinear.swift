@@ -7,7 +7,8 @@ import Engine
 /// group, fp16 steps, and optionally sparse fp16 outliers (row-compressed) and an input scale.
 ///
 /// `W[o, i] = (q − z_g)·s_g` (+ the outlier at (o, i), where the dense part decodes to exactly 0).
-/// `apply` reads the packed codes directly (AVX2 kernel for 4/8 bits, a Swift path otherwise).
+/// `apply` reads the packed codes directly (AVX2 kernels for 2/4/8 bits, C unpacking + SIMD otherwise;
+/// see `kernelName(rows:)`).
 public struct QuantizedLinear: LinearLayer {
     public let inFeatures: Int
     public let outFeatures: Int
