@@ -1,7 +1,7 @@
 /// The `post_processor` stage: adds the special tokens a model expects around a sequence (BOS).
 protocol PostProcessor: Sendable {
-    /// The ids of a single sequence with its special tokens.
-    func process(_ ids: [Int]) -> [Int]
+    /// The ids of a single sequence with its special tokens, and where the sequence now starts.
+    func process(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int)
 }
 
 /// Builds post-processors from their `tokenizer.json` configuration.
@@ -32,8 +32,13 @@ enum PostProcessorFactory {
 struct PostProcessorSequence: PostProcessor {
     let stages: [any PostProcessor]
 
-    func process(_ ids: [Int]) -> [Int] {
-        stages.reduce(ids) { $1.process($0) }
+    func process(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int) {
+        var current = (ids: ids, sequenceStart: 0)
+        for stage in stages {
+            let next = stage.process(current.ids)
+            current = (next.ids, current.sequenceStart + next.sequenceStart)
+        }
+        return current
     }
 }
 
@@ -74,15 +79,19 @@ struct TemplateProcessor: PostProcessor {
         self.single = single
     }
 
-    func process(_ ids: [Int]) -> [Int] {
+    func process(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int) {
         var out: [Int] = []
         out.reserveCapacity(ids.count + 2)
+        var start = 0
         for piece in single {
             switch piece {
-            case .ids(let special): out.append(contentsOf: special)
-            case .sequence: out.append(contentsOf: ids)
+            case .ids(let special):
+                out.append(contentsOf: special)
+            case .sequence:
+                start = out.count
+                out.append(contentsOf: ids)
             }
         }
-        return out
+        return (out, start)
     }
 }

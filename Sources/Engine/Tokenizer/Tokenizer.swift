@@ -110,7 +110,12 @@ public struct Tokenizer: Sendable {
 
     /// Adds the post-processor's special tokens around already encoded ids.
     public func postProcess(_ ids: [Int]) -> [Int] {
-        postProcessor?.process(ids) ?? ids
+        postProcessWithOffset(ids).ids
+    }
+
+    /// Adds the post-processor's special tokens and says where the original ids now start.
+    public func postProcessWithOffset(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int) {
+        postProcessor?.process(ids) ?? (ids, 0)
     }
 
     /// Encodes text without special tokens; `startsInput: false` treats it as the continuation of
