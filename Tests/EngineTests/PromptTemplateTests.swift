@@ -56,13 +56,20 @@ struct PromptTemplateTests {
 
     @Test func llavaPromptIDsWithLlamaTokenizer() throws {
         let tokenizer = try TokenizerFixtures.tokenizer("llama")
+        let imageID = try #require(tokenizer.tokenID(for: "<image>"))
+        let want = try #require(try Self.expectations("llama").first {
+            $0.template == "llava-1.5" && $0.image && $0.question == "What is shown in the image?"
+        })
         let tokens = PromptTemplate.llava15.encode(prompt: "What is shown in the image?", withImage: true,
-                                                   tokenizer: tokenizer, imageTokenID: 1459)
-        // From prompts.json: HF ids of "USER: <image>\nWhat is shown in the image? ASSISTANT:".
-        #expect(tokens.ids.prefix(8) == [1, 864, 308, 733, 284, 367, 1459, 367])
-        #expect(tokens.imagePositions == [6])
-        #expect(tokens.imagePrefixLength == 7)
-        #expect(Array(tokens.imagePrefix) == [1, 864, 308, 733, 284, 367, 1459])
+                                                   tokenizer: tokenizer, imageTokenID: 32_000)
+        // HF's ids, with its `<image>` id replaced by the configured image_token_index.
+        #expect(tokens.ids == want.ids.map { $0 == imageID ? 32_000 : $0 })
+        // <s> ▁USER : ▁ <image>: BOS, "USER:" and the "▁" of the space come before the image.
+        #expect(tokens.ids.first == 1)
+        #expect(tokenizer.decode(Array(tokens.imagePrefix.dropLast())) == "<s> USER: ")
+        #expect(tokens.imagePositions.count == 1)
+        #expect(tokens.imagePrefixLength == (tokens.imagePositions.first ?? -1) + 1)
+        #expect(tokens.imagePrefix.last == 32_000)
         // The question part starts with the "▁" the legacy Llama normalizer prepends, then "\n".
         #expect(tokenizer.token(for: tokens.question.first ?? -1) == "▁")
         // (The decoder's Strip removes that leading space again.)
