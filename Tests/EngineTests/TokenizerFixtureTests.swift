@@ -34,7 +34,7 @@ struct TokenizerExpectations: Decodable, Sendable {
 
 /// Loads the committed tokenizer fixtures.
 enum TokenizerFixtures {
-    static let names = ["llama", "gemma", "metaspace", "bytelevel"]
+    static let names = ["llama", "gemma", "metaspace", "bytelevel", "assorted"]
 
     static let corpus: [String] = {
         let data = (try? Data(contentsOf: Fixtures.url("tokenizer/corpus.json"))) ?? Data()
