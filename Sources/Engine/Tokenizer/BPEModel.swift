@@ -8,7 +8,7 @@ import Foundation
 /// O(n log n) — a 50 KB input without a pre-tokenizer is one word.
 struct BPEModel: Sendable {
     /// Token bytes → id (byte-exact keys; see `UTF8Bytes`).
-    let vocabulary: [[UInt8]: Int]
+    let vocabulary: [TokenBytes: Int]
     /// id → token, for decoding.
     let tokens: [Int: String]
     /// (left id, right id) packed into 64 bits → (rank, merged id).
@@ -37,14 +37,21 @@ struct BPEModel: Sendable {
 
     /// Reads `model` of type BPE from `tokenizer.json`.
     init(_ config: ConfigNode) throws {
-        var vocabulary: [[UInt8]: Int] = [:]
+        var vocabulary: [TokenBytes: Int] = [:]
         var tokens: [Int: String] = [:]
         let vocabNode = try config.required("vocab")
-        for (key, value) in try vocabNode.members() {
-            let entry = ConfigNode(value: value, file: config.file, location: "\(vocabNode.location)[\(key.debugDescription)]")
-            let id = try entry.int()
-            guard id >= 0, id < Int(Int32.max) else { throw entry.invalid("a non-negative token id") }
-            vocabulary[UTF8Bytes.of(key)] = id
+        let members = try vocabNode.members()
+        vocabulary.reserveCapacity(members.count)
+        tokens.reserveCapacity(members.count)
+        for (key, value) in members {
+            // The node (and its path string) is only built for an error: vocabularies are large.
+            guard case .number(let number) = value, number.rounded() == number, number >= 0, number < Double(Int32.max)
+            else {
+                let entry = ConfigNode(value: value, file: config.file, location: "\(vocabNode.location)[\(key.debugDescription)]")
+                throw entry.invalid(value.isNumber ? "a non-negative integer token id" : "an integer")
+            }
+            let id = Int(number)
+            vocabulary[TokenBytes(key)] = id
             tokens[id] = key
         }
         self.vocabulary = vocabulary
@@ -56,38 +63,45 @@ struct BPEModel: Sendable {
         endOfWordSuffix = suffix
 
         var merges: [UInt64: Merge] = [:]
-        let mergesNode = try config.optional("merges")?.array() ?? []
-        merges.reserveCapacity(mergesNode.count)
+        let mergesNode = try config.optional("merges")
+        let mergeValues = try mergesNode?.elements() ?? []
+        merges.reserveCapacity(mergeValues.count)
         let prefixLength = prefix?.count ?? 0
-        for (rank, node) in mergesNode.enumerated() {
-            let (left, right) = try Self.mergePair(node)
-            guard let leftID = vocabulary[UTF8Bytes.of(left)], let rightID = vocabulary[UTF8Bytes.of(right)] else {
-                throw node.invalid("a merge of two vocabulary tokens ('\(left)' + '\(right)' is not in the vocabulary)")
+        for (rank, value) in mergeValues.enumerated() {
+            func node() -> ConfigNode { mergesNode?.element(rank) ?? config }
+            guard let (left, right) = Self.mergePair(value) else {
+                throw node().invalid("a merge \"left right\" or [\"left\", \"right\"]")
+            }
+            let leftBytes = UTF8Bytes.of(left)
+            var rightBytes = UTF8Bytes.of(right)
+            guard let leftID = vocabulary[TokenBytes(leftBytes)], let rightID = vocabulary[TokenBytes(rightBytes)] else {
+                throw node().invalid("a merge of two vocabulary tokens ('\(left)' + '\(right)' is not in the vocabulary)")
             }
             // With a continuing-subword prefix the right part loses its prefix in the merged token.
-            var rightBytes = UTF8Bytes.of(right)
             if prefixLength > 0, rightBytes.starts(with: prefix ?? []) { rightBytes.removeFirst(prefixLength) }
-            guard let newID = vocabulary[UTF8Bytes.of(left) + rightBytes] else {
-                throw node.invalid("a merge whose result '\(left + UTF8Bytes.string(rightBytes))' is in the vocabulary")
+            guard let newID = vocabulary[TokenBytes(leftBytes + rightBytes)] else {
+                throw node().invalid("a merge whose result '\(left + UTF8Bytes.string(rightBytes))' is in the vocabulary")
             }
             merges[Self.pairKey(Int32(leftID), Int32(rightID))] = Merge(rank: Int32(rank), newID: Int32(newID))
         }
         self.merges = merges
 
         var scalarIDs: [UInt32: Int32] = [:]
-        for (bytes, id) in vocabulary where !bytes.isEmpty && UTF8Bytes.scalarLength(lead: bytes[0]) == bytes.count {
+        for (key, id) in vocabulary {
+            let bytes = key.bytes
+            guard !bytes.isEmpty, UTF8Bytes.scalarLength(lead: bytes[0]) == bytes.count else { continue }
             scalarIDs[UTF8Bytes.scalar(in: bytes, at: 0).0.value] = Int32(id)
         }
         self.scalarIDs = scalarIDs
 
         byteFallback = try config.bool("byte_fallback", default: false)
         byteIDs = (0..<256).map { byte in
-            vocabulary[UTF8Bytes.of(String(format: "<0x%02X>", byte))].map { Int32($0) }
+            vocabulary[TokenBytes(String(format: "<0x%02X>", byte))].map { Int32($0) }
         }
         fuseUnknown = try config.bool("fuse_unk", default: false)
         ignoreMerges = try config.bool("ignore_merges", default: false)
         if let unknown = try config.optionalString("unk_token") {
-            guard let id = vocabulary[UTF8Bytes.of(unknown)] else {
+            guard let id = vocabulary[TokenBytes(unknown)] else {
                 throw TokenizerError.invalidValue(
                     path: config.file, where: "\(config.location).unk_token",
                     expected: "a token of the vocabulary ('\(unknown)' is not in model.vocab)")
@@ -103,33 +117,31 @@ struct BPEModel: Sendable {
         }
     }
 
-    /// A merge in either encoding: `"a b"` or `["a", "b"]`.
-    static func mergePair(_ node: ConfigNode) throws -> (String, String) {
-        switch node.value {
+    /// A merge in either encoding: `"a b"` (split at the first space; tokens in this encoding
+    /// contain none) or `["a", "b"]`; nil for anything else.
+    static func mergePair(_ value: JSONValue) -> (String, String)? {
+        switch value {
         case .string(let text):
             let bytes = UTF8Bytes.of(text)
-            // The first space separates the parts (tokens in this encoding contain no space).
-            guard let space = bytes.firstIndex(of: 0x20) else {
-                throw node.invalid("a merge \"left right\" separated by a space")
-            }
+            guard let space = bytes.firstIndex(of: 0x20) else { return nil }
             return (UTF8Bytes.string(bytes[..<space]), UTF8Bytes.string(bytes[(space + 1)...]))
         case .array(let parts):
             guard parts.count == 2, case .string(let left) = parts[0], case .string(let right) = parts[1] else {
-                throw node.invalid("a merge [\"left\", \"right\"] of two strings")
+                return nil
             }
             return (left, right)
         default:
-            throw node.invalid("a merge \"left right\" or [\"left\", \"right\"]")
+            return nil
         }
     }
 
     /// The id of a token, or nil.
-    func id(of token: [UInt8]) -> Int? { vocabulary[token] }
+    func id(of token: [UInt8]) -> Int? { vocabulary[TokenBytes(token)] }
 
     /// The ids of one pre-tokenized word.
     func tokenize(_ word: [UInt8]) -> [Int] {
         if word.isEmpty { return [] }
-        if ignoreMerges, let id = vocabulary[word] { return [id] }
+        if ignoreMerges, let id = vocabulary[TokenBytes(word)] { return [id] }
         if let cached = cache.lookup(word) { return cached }
         let ids = merge(initialSymbols(word))
         if word.count < 256 { cache.store(word, ids) }
@@ -155,7 +167,7 @@ struct BPEModel: Sendable {
                 var decorated = Array(piece)
                 if !isFirst, let prefix = continuingSubwordPrefix { decorated = prefix + decorated }
                 if isLast, let suffix = endOfWordSuffix { decorated += suffix }
-                id = vocabulary[decorated].map { Int32($0) }
+                id = vocabulary[TokenBytes(decorated)].map { Int32($0) }
                 piece = decorated[...]
             }
             defer { index += length }
@@ -310,7 +322,7 @@ struct MergeQueue {
 /// it stops growing at its capacity).
 final class WordCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var entries: [[UInt8]: [Int]] = [:]
+    private var entries: [TokenBytes: [Int]] = [:]
     private let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
@@ -318,12 +330,12 @@ final class WordCache: @unchecked Sendable {
     func lookup(_ word: [UInt8]) -> [Int]? {
         lock.lock()
         defer { lock.unlock() }
-        return entries[word]
+        return entries[TokenBytes(word)]
     }
 
     func store(_ word: [UInt8], _ ids: [Int]) {
         lock.lock()
         defer { lock.unlock() }
-        if entries.count < capacity { entries[word] = ids }
+        if entries.count < capacity { entries[TokenBytes(word)] = ids }
     }
 }

@@ -58,6 +58,18 @@ struct ConfigNode: Sendable {
         return elements.enumerated().map { ConfigNode(value: $1, file: file, location: "\(location)[\($0)]") }
     }
 
+    /// The elements of an array without building a node for each (for large arrays).
+    func elements() throws -> [JSONValue] {
+        guard case .array(let elements) = value else { throw invalid("an array") }
+        return elements
+    }
+
+    /// The node of element `index` of an array (for error messages).
+    func element(_ index: Int) -> ConfigNode {
+        guard case .array(let elements) = value, elements.indices.contains(index) else { return self }
+        return ConfigNode(value: elements[index], file: file, location: "\(location)[\(index)]")
+    }
+
     func members() throws -> [(key: String, value: JSONValue)] {
         guard case .object(let members) = value else { throw invalid("an object") }
         return members

@@ -26,6 +26,11 @@ enum JSONValue: Sendable {
         return members.first(where: { $0.key.utf8.elementsEqual(wanted) })?.value
     }
 
+    var isNumber: Bool {
+        if case .number = self { return true }
+        return false
+    }
+
     var isNull: Bool {
         if case .null = self { return true }
         return false

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Byte-level helpers over UTF-8 text.
 ///
 /// The tokenizer works on `[UInt8]` rather than `String`: Hugging Face `tokenizers` (Rust) compares
@@ -100,6 +102,29 @@ enum UTF8Bytes {
             return true
         default:
             return false
+        }
+    }
+}
+
+/// A token's UTF-8 bytes as a dictionary key, hashed and compared as raw memory (much faster than
+/// `[UInt8]`'s element-by-element hashing for vocabularies of 256k entries).
+struct TokenBytes: Hashable, Sendable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    init(_ text: String) { bytes = Array(text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    static func == (lhs: TokenBytes, rhs: TokenBytes) -> Bool {
+        guard lhs.bytes.count == rhs.bytes.count else { return false }
+        return lhs.bytes.withUnsafeBytes { left in
+            rhs.bytes.withUnsafeBytes { right in
+                left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0
+            }
         }
     }
 }
