@@ -17,10 +17,11 @@ struct BPEModel: Sendable {
     let scalarIDs: [UInt32: Int32]
     /// `<0xXX>` token ids when `byte_fallback` is on (nil where the vocabulary lacks one).
     let byteIDs: [Int32?]
-    let unknownID: Int?
-    let fuseUnknown: Bool
-    let byteFallback: Bool
-    let ignoreMerges: Bool
+    // Settings that `transformers`' tokenizer classes may override (see TokenizerCompatibility).
+    var unknownID: Int?
+    var fuseUnknown: Bool
+    var byteFallback: Bool
+    var ignoreMerges: Bool
     let continuingSubwordPrefix: [UInt8]?
     let endOfWordSuffix: [UInt8]?
     let cache = WordCache(capacity: 10_000)

@@ -38,6 +38,8 @@ enum NormalizerFactory {
 struct StringPattern: Sendable {
     let bytes: [UInt8]
 
+    init(literal: String) { bytes = UTF8Bytes.of(literal) }
+
     init(_ config: ConfigNode, stage: String) throws {
         if let literal = config.optional("String") {
             bytes = UTF8Bytes.of(try literal.string())

@@ -27,36 +27,43 @@ public struct Tokenizer: Sendable {
 
     /// Loads `tokenizer.json` from a model folder, with `tokenizer_config.json` and
     /// `special_tokens_map.json` when present.
-    public init(directory: URL) throws {
+    ///
+    /// `compatibility` chooses whose behaviour to reproduce: the file as `tokenizers` runs it
+    /// (the default), or what `transformers.AutoTokenizer` makes of the folder.
+    public init(directory: URL, compatibility: TokenizerCompatibility = .tokenizers) throws {
         let config = directory.appendingPathComponent(Self.configFileName)
         let map = directory.appendingPathComponent(Self.specialTokensMapFileName)
         let fileManager = FileManager.default
         try self.init(
             tokenizerFile: directory.appendingPathComponent(Self.tokenizerFileName),
             configFile: fileManager.fileExists(atPath: config.path) ? config : nil,
-            specialTokensMapFile: fileManager.fileExists(atPath: map.path) ? map : nil)
+            specialTokensMapFile: fileManager.fileExists(atPath: map.path) ? map : nil,
+            compatibility: compatibility)
     }
 
     /// Loads a `tokenizer.json` file and, optionally, the files naming its special tokens.
-    public init(tokenizerFile: URL, configFile: URL? = nil, specialTokensMapFile: URL? = nil) throws {
+    public init(tokenizerFile: URL, configFile: URL? = nil, specialTokensMapFile: URL? = nil,
+                compatibility: TokenizerCompatibility = .tokenizers) throws {
         let root = try Self.readJSON(tokenizerFile)
         let configRoot = try configFile.map(Self.readJSON)
         let mapRoot = try specialTokensMapFile.map(Self.readJSON)
-        try self.init(tokenizerJSON: root, config: configRoot, specialTokensMap: mapRoot)
+        try self.init(tokenizerJSON: root, config: configRoot, specialTokensMap: mapRoot, compatibility: compatibility)
     }
 
     /// Loads a tokenizer from the contents of `tokenizer.json`; `name` stands for the file in errors.
     public init(tokenizerJSON data: Data, name: String = "tokenizer.json") throws {
         let value = try JSONValue.parse(data, path: name)
-        try self.init(tokenizerJSON: ConfigNode(value: value, file: name, location: ""), config: nil, specialTokensMap: nil)
+        try self.init(tokenizerJSON: ConfigNode(value: value, file: name, location: ""), config: nil,
+                      specialTokensMap: nil, compatibility: .tokenizers)
     }
 
-    init(tokenizerJSON root: ConfigNode, config: ConfigNode?, specialTokensMap: ConfigNode?) throws {
+    init(tokenizerJSON root: ConfigNode, config: ConfigNode?, specialTokensMap: ConfigNode?,
+         compatibility: TokenizerCompatibility) throws {
         guard case .object = root.value else { throw root.invalid("a JSON object at the top level") }
-        normalizer = try root.optional("normalizer").map(NormalizerFactory.make)
-        preTokenizer = try root.optional("pre_tokenizer").map(PreTokenizerFactory.make)
-        postProcessor = try root.optional("post_processor").map(PostProcessorFactory.make)
-        decoder = try root.optional("decoder").map(DecoderFactory.make)
+        var normalizer = try root.optional("normalizer").map(NormalizerFactory.make)
+        var preTokenizer = try root.optional("pre_tokenizer").map(PreTokenizerFactory.make)
+        var postProcessor = try root.optional("post_processor").map(PostProcessorFactory.make)
+        var decoder = try root.optional("decoder").map(DecoderFactory.make)
 
         let modelNode = try root.required("model")
         // Old files omit the model's `type`; a vocabulary with merges is BPE.
@@ -64,7 +71,7 @@ public struct Tokenizer: Sendable {
         guard modelType == "BPE" else {
             throw modelNode.unsupported(modelType.isEmpty ? "(none)" : modelType, section: "model", supported: ["BPE"])
         }
-        model = try BPEModel(modelNode)
+        var model = try BPEModel(modelNode)
 
         var added: [AddedToken] = []
         for entry in try root.optional("added_tokens")?.array() ?? [] {
@@ -76,7 +83,6 @@ public struct Tokenizer: Sendable {
                 rightStrip: try entry.bool("rstrip", default: false),
                 normalized: try entry.bool("normalized", default: true)))
         }
-        addedVocabulary = AddedVocabulary(tokens: added, normalizer: normalizer)
 
         var names = SpecialTokenNames()
         if let specialTokensMap { try names.read(specialTokensMap) }
@@ -87,6 +93,22 @@ public struct Tokenizer: Sendable {
             return added.first(where: { UTF8Bytes.of($0.content) == UTF8Bytes.of(name) })?.id
                 ?? bpe.id(of: UTF8Bytes.of(name))
         }
+
+        if compatibility == .transformers {
+            let settings = try TransformersSettings(config: config, names: names)
+            settings.rebuild(normalizer: &normalizer, preTokenizer: &preTokenizer, decoder: &decoder, model: &model,
+                             unknownID: lookup(names.unk))
+            if let template = settings.postProcessor(bos: lookup(names.bos), eos: lookup(names.eos),
+                                                     fileHasPostProcessor: postProcessor != nil) {
+                postProcessor = template
+            }
+        }
+        self.normalizer = normalizer
+        self.preTokenizer = preTokenizer
+        self.postProcessor = postProcessor
+        self.decoder = decoder
+        self.model = model
+        addedVocabulary = AddedVocabulary(tokens: added, normalizer: normalizer)
         specialTokens = SpecialTokens(
             bos: lookup(names.bos), eos: lookup(names.eos), pad: lookup(names.pad), unk: lookup(names.unk),
             bosToken: names.bos, eosToken: names.eos, padToken: names.pad, unkToken: names.unk)
