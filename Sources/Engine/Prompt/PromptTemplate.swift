@@ -73,10 +73,11 @@ public enum PromptTemplate: String, CaseIterable, Sendable {
 ///
 /// `imagePrefix` is everything up to and including the last image token (BOS, the template's
 /// opening, the image); `question` is the rest (the text after the placeholder, from its first
-/// token — for llava-1.5 with a Llama tokenizer that is `▁` then `\n` — through the
-/// template's closing, such as ` ASSISTANT:`). Because added tokens cut the text before
-/// normalization, the prefix ids do not depend on the question: the `prefix` KV regime can
-/// prefill them once per image and continue with each question.
+/// token through the template's closing, such as ` ASSISTANT:`). For llava-1.5 with a Llama
+/// tokenizer the first question token is `▁` under `tokenizers` semantics (the legacy
+/// `Prepend("▁")` normalizer) and `<0x0A>` under `transformers` (see `TokenizerCompatibility`).
+/// Because added tokens cut the text before normalization, the prefix ids do not depend on the
+/// question: the `prefix` KV regime can prefill them once per image and continue with each question.
 public struct PromptTokens: Sendable, Equatable {
     /// All ids of the prompt, one `imageTokenID` per placeholder (before image-feature expansion).
     public let ids: [Int]
