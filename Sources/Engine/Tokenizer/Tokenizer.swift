@@ -136,7 +136,7 @@ public struct Tokenizer: Sendable {
     }
 
     /// Adds the post-processor's special tokens and says where the original ids now start.
-    public func postProcessWithOffset(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int) {
+    func postProcessWithOffset(_ ids: [Int]) -> (ids: [Int], sequenceStart: Int) {
         postProcessor?.process(ids) ?? (ids, 0)
     }
 
