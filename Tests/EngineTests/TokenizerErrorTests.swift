@@ -91,10 +91,11 @@ struct TokenizerErrorTests {
         #expect(supported.contains("Replace"))
     }
 
-    @Test func regexPatternsAreRejectedNotIgnored() throws {
-        let (error, _) = try loadError(Self.minimal(
-            normalizer: #"{"type": "Replace", "pattern": {"Regex": "\\s+"}, "content": " "}"#))
-        #expect(error.description.contains("normalizer Replace pattern type 'Regex(\\s+)' is not supported"))
+    @Test func invalidRegexNamesThePattern() throws {
+        let (error, file) = try loadError(Self.minimal(
+            normalizer: #"{"type": "Replace", "pattern": {"Regex": "(a"}, "content": " "}"#))
+        #expect(error == .invalidValue(path: file.path, where: "normalizer.pattern.Regex",
+                                       expected: "a regular expression ICU can compile ('(a' is not)"))
     }
 
     @Test func unknownDecoderIsRejected() throws {

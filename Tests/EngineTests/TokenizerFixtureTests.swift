@@ -37,7 +37,7 @@ struct TokenizerExpectations: Decodable, Sendable {
 
 /// Loads the committed tokenizer fixtures.
 enum TokenizerFixtures {
-    static let names = ["llama", "llama-nonlegacy", "gemma", "metaspace", "bytelevel", "assorted"]
+    static let names = ["llama", "llama-nonlegacy", "gemma", "metaspace", "bytelevel", "llama3", "assorted"]
 
     static let corpus: [String] = {
         let data = (try? Data(contentsOf: Fixtures.url("tokenizer/corpus.json"))) ?? Data()

@@ -16,7 +16,7 @@ enum DecoderFactory {
         case "Sequence":
             return DecoderSequence(stages: try config.required("decoders").array().map(make))
         case "Replace":
-            return ReplaceDecoder(pattern: try StringPattern(config.required("pattern"), stage: "decoder Replace"),
+            return ReplaceDecoder(pattern: try TextPattern(config.required("pattern"), stage: "decoder Replace"),
                                   content: UTF8Bytes.of(try config.string("content")))
         case "ByteFallback":
             return ByteFallbackDecoder()
@@ -49,13 +49,13 @@ struct DecoderSequence: TokenDecoder {
     }
 }
 
-/// Replaces a literal string in every token (`▁` → space).
+/// Replaces a pattern in every token (`▁` → space).
 struct ReplaceDecoder: TokenDecoder {
-    let pattern: StringPattern
+    let pattern: TextPattern
     let content: [UInt8]
 
     func decodeChain(_ tokens: [String]) -> [String] {
-        tokens.map { UTF8Bytes.string(UTF8Bytes.replacingAll(pattern.bytes, with: content, in: UTF8Bytes.of($0))) }
+        tokens.map { UTF8Bytes.string(pattern.replacingAll(in: UTF8Bytes.of($0), with: content)) }
     }
 }
 

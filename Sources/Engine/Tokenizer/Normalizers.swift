@@ -18,7 +18,7 @@ enum NormalizerFactory {
             return PrependNormalizer(prefix: UTF8Bytes.of(try config.string("prepend")))
         case "Replace":
             return ReplaceNormalizer(
-                pattern: try StringPattern(config.required("pattern"), stage: "normalizer Replace"),
+                pattern: try TextPattern(config.required("pattern"), stage: "normalizer Replace"),
                 content: UTF8Bytes.of(try config.string("content")))
         case "NFC", "NFD", "NFKC", "NFKD":
             return UnicodeNormalizer(form: UnicodeNormalizer.Form(rawValue: type) ?? .nfc)
@@ -29,26 +29,6 @@ enum NormalizerFactory {
                                    right: try config.bool("strip_right", default: true))
         default:
             throw config.unsupported(type, section: "normalizer", supported: supported)
-        }
-    }
-}
-
-/// A `{"String": …}` pattern; `{"Regex": …}` patterns are rejected with a clear error because
-/// their Oniguruma semantics are not reproduced here.
-struct StringPattern: Sendable {
-    let bytes: [UInt8]
-
-    init(literal: String) { bytes = UTF8Bytes.of(literal) }
-
-    init(_ config: ConfigNode, stage: String) throws {
-        if let literal = config.optional("String") {
-            bytes = UTF8Bytes.of(try literal.string())
-        } else if let regex = config.optional("Regex") {
-            throw TokenizerError.unsupportedType(
-                path: config.file, section: "\(stage) pattern", type: "Regex(\(try regex.string()))",
-                supported: ["String"])
-        } else {
-            throw config.invalid("an object {\"String\": …}")
         }
     }
 }
@@ -71,13 +51,13 @@ struct PrependNormalizer: TextNormalizer {
     }
 }
 
-/// Replaces every occurrence of a literal string (SentencePiece's `" "` → `"▁"`).
+/// Replaces every match of a pattern (SentencePiece's `" "` → `"▁"`).
 struct ReplaceNormalizer: TextNormalizer {
-    let pattern: StringPattern
+    let pattern: TextPattern
     let content: [UInt8]
 
     func normalize(_ text: [UInt8]) -> [UInt8] {
-        UTF8Bytes.replacingAll(pattern.bytes, with: content, in: text)
+        pattern.replacingAll(in: text, with: content)
     }
 }
 

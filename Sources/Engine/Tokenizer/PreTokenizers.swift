@@ -25,7 +25,7 @@ enum PreTokenizerFactory {
         case "Split":
             let invert = try config.bool("invert", default: false)
             return SplitPreTokenizer(
-                pattern: try StringPattern(config.required("pattern"), stage: "pre_tokenizer Split"),
+                pattern: try TextPattern(config.required("pattern"), stage: "pre_tokenizer Split"),
                 behavior: try SplitBehavior(config.required("behavior")), invert: invert)
         case "ByteLevel":
             return ByteLevelPreTokenizer(addPrefixSpace: try config.bool("add_prefix_space", default: true),
@@ -101,20 +101,6 @@ enum SplitBehavior: String, Sendable, CaseIterable {
     }
 }
 
-/// Cuts `bytes` at the occurrences of `delimiter` into a covering list of pieces.
-func delimitedPieces(_ bytes: [UInt8], delimiter: [UInt8]) -> [(range: Range<Int>, isMatch: Bool)] {
-    if bytes.isEmpty || delimiter.isEmpty { return [(0..<bytes.count, false)] }
-    var pieces: [(range: Range<Int>, isMatch: Bool)] = []
-    var previous = 0
-    for hit in UTF8Bytes.occurrences(of: delimiter, in: bytes) {
-        if previous != hit { pieces.append((previous..<hit, false)) }
-        pieces.append((hit..<hit + delimiter.count, true))
-        previous = hit + delimiter.count
-    }
-    if previous != bytes.count { pieces.append((previous..<bytes.count, false)) }
-    return pieces
-}
-
 /// Turns kept ranges into segments; only the first can still start the input.
 func segments(of segment: TextSegment, ranges: [Range<Int>]) -> [TextSegment] {
     ranges.filter { !$0.isEmpty }.map {
@@ -176,19 +162,19 @@ struct MetaspacePreTokenizer: PreTokenizer {
             text.bytes = replacement + text.bytes
         }
         guard splitWords else { return text.bytes.isEmpty ? [] : [text] }
-        let ranges = SplitBehavior.mergedWithNext.apply(delimitedPieces(text.bytes, delimiter: replacement))
+        let ranges = SplitBehavior.mergedWithNext.apply(TextPattern(literal: UTF8Bytes.string(replacement)).pieces(of: text.bytes))
         return segments(of: text, ranges: ranges)
     }
 }
 
-/// Splits on a literal string with one of the five delimiter behaviors.
+/// Splits on a pattern with one of the five delimiter behaviors.
 struct SplitPreTokenizer: PreTokenizer {
-    let pattern: StringPattern
+    let pattern: TextPattern
     let behavior: SplitBehavior
     let invert: Bool
 
     func split(_ segment: TextSegment) -> [TextSegment] {
-        var pieces = delimitedPieces(segment.bytes, delimiter: pattern.bytes)
+        var pieces = pattern.pieces(of: segment.bytes)
         if invert { pieces = pieces.map { ($0.range, !$0.isMatch) } }
         return segments(of: segment, ranges: behavior.apply(pieces))
     }

@@ -48,7 +48,7 @@ struct TransformersSettings {
     /// The pipeline the tokenizer class builds in its initialiser (vocabulary and merges stay the file's).
     func rebuild(normalizer: inout (any TextNormalizer)?, preTokenizer: inout (any PreTokenizer)?,
                  decoder: inout (any TokenDecoder)?, model: inout BPEModel, unknownID: Int?) {
-        let markerToSpace = ReplaceDecoder(pattern: StringPattern(literal: "▁"), content: [0x20])
+        let markerToSpace = ReplaceDecoder(pattern: TextPattern(literal: "▁"), content: [0x20])
         switch tokenizerClass {
         case .llama:
             normalizer = nil
@@ -63,8 +63,8 @@ struct TransformersSettings {
             model.byteFallback = true
             model.ignoreMerges = false
         case .gemma:
-            normalizer = ReplaceNormalizer(pattern: StringPattern(literal: " "), content: UTF8Bytes.of("▁"))
-            preTokenizer = SplitPreTokenizer(pattern: StringPattern(literal: " "), behavior: .mergedWithPrevious,
+            normalizer = ReplaceNormalizer(pattern: TextPattern(literal: " "), content: UTF8Bytes.of("▁"))
+            preTokenizer = SplitPreTokenizer(pattern: TextPattern(literal: " "), behavior: .mergedWithPrevious,
                                              invert: false)
             decoder = DecoderSequence(stages: [markerToSpace, ByteFallbackDecoder(), FuseDecoder()])
             model.unknownID = unknownID
