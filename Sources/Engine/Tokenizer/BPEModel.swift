@@ -64,7 +64,7 @@ struct BPEModel: Sendable {
         endOfWordSuffix = suffix
 
         var merges: [UInt64: Merge] = [:]
-        let mergesNode = try config.optional("merges")
+        let mergesNode = config.optional("merges")
         let mergeValues = try mergesNode?.elements() ?? []
         merges.reserveCapacity(mergeValues.count)
         let prefixLength = prefix?.count ?? 0
