@@ -74,6 +74,7 @@ struct TokenizerTransformersTests {
         #expect(file.token(for: a.question.first ?? -1) == "▁")
         #expect(Array(a.question.dropFirst()) == Array(b.question))
         #expect(auto.specialTokens == file.specialTokens)
+        #expect(file.compatibility == .tokenizers && auto.compatibility == .transformers)
     }
 
     @Test func compatibilityDefaultsToTokenizers() throws {

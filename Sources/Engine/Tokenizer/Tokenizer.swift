@@ -17,6 +17,9 @@ public struct Tokenizer: Sendable {
 
     /// BOS, EOS, PAD and UNK as `tokenizer_config.json` / `special_tokens_map.json` name them.
     public let specialTokens: SpecialTokens
+    /// Whose behaviour this tokenizer reproduces (part of what determines the ids: content keys
+    /// that cover the tokenizer should include it).
+    public let compatibility: TokenizerCompatibility
     /// The `added_tokens` of `tokenizer.json`, in file order.
     public var addedTokens: [AddedToken] { addedVocabulary.tokens }
 
@@ -108,6 +111,7 @@ public struct Tokenizer: Sendable {
         self.postProcessor = postProcessor
         self.decoder = decoder
         self.model = model
+        self.compatibility = compatibility
         addedVocabulary = AddedVocabulary(tokens: added, normalizer: normalizer)
         specialTokens = SpecialTokens(
             bos: lookup(names.bos), eos: lookup(names.eos), pad: lookup(names.pad), unk: lookup(names.unk),
