@@ -49,7 +49,10 @@ struct BPEModel: Sendable {
             guard case .number(let number) = value, number.rounded() == number, number >= 0, number < Double(Int32.max)
             else {
                 let entry = ConfigNode(value: value, file: config.file, location: "\(vocabNode.location)[\(key.debugDescription)]")
-                throw entry.invalid(value.isNumber ? "a non-negative integer token id" : "an integer")
+                if case .number(let found) = value {
+                    throw entry.unusable("a non-negative integer token id below 2^31, found \(found)")
+                }
+                throw entry.invalid("an integer token id")
             }
             let id = Int(number)
             vocabulary[TokenBytes(key)] = id
@@ -76,12 +79,12 @@ struct BPEModel: Sendable {
             let leftBytes = UTF8Bytes.of(left)
             var rightBytes = UTF8Bytes.of(right)
             guard let leftID = vocabulary[TokenBytes(leftBytes)], let rightID = vocabulary[TokenBytes(rightBytes)] else {
-                throw node().invalid("a merge of two vocabulary tokens ('\(left)' + '\(right)' is not in the vocabulary)")
+                throw node().unusable("a merge of two vocabulary tokens ('\(left)' + '\(right)' is not in the vocabulary)")
             }
             // With a continuing-subword prefix the right part loses its prefix in the merged token.
             if prefixLength > 0, rightBytes.starts(with: prefix ?? []) { rightBytes.removeFirst(prefixLength) }
             guard let newID = vocabulary[TokenBytes(leftBytes + rightBytes)] else {
-                throw node().invalid("a merge whose result '\(left + UTF8Bytes.string(rightBytes))' is in the vocabulary")
+                throw node().unusable("a merge whose result '\(left + UTF8Bytes.string(rightBytes))' is in the vocabulary")
             }
             merges[Self.pairKey(Int32(leftID), Int32(rightID))] = Merge(rank: Int32(rank), newID: Int32(newID))
         }

@@ -9,8 +9,14 @@ struct ConfigNode: Sendable {
     /// The JSON path of the value inside the file (`model`, `normalizer.normalizers[1]`).
     let location: String
 
+    /// A value of the wrong kind: says what was expected and what was found.
     func invalid(_ expected: String) -> TokenizerError {
         .invalidValue(path: file, where: location, expected: "\(expected), found \(value.kindName)")
+    }
+
+    /// A value of the right kind that still does not fit (the message explains why).
+    func unusable(_ expected: String) -> TokenizerError {
+        .invalidValue(path: file, where: location, expected: expected)
     }
 
     func child(_ key: String) -> ConfigNode? {

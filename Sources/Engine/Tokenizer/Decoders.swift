@@ -26,7 +26,7 @@ enum DecoderFactory {
             let contentNode = try config.required("content")
             let content = try contentNode.string()
             guard content.unicodeScalars.count == 1, let scalar = content.unicodeScalars.first else {
-                throw contentNode.invalid("a single character")
+                throw contentNode.unusable("a single character, found '\(content)'")
             }
             return StripDecoder(content: scalar, start: try config.int("start"), stop: try config.int("stop"))
         case "Metaspace":

@@ -67,7 +67,7 @@ struct TemplateProcessor: PostProcessor {
                 let name = try special.string("id")
                 let wanted = UTF8Bytes.of(name)
                 guard let entry = specials.first(where: { UTF8Bytes.of($0.name) == wanted }) else {
-                    throw special.invalid("a special token listed in post_processor.special_tokens ('\(name)' is not)")
+                    throw special.unusable("a special token listed in post_processor.special_tokens ('\(name)' is not)")
                 }
                 single.append(.ids(entry.ids))
             } else if item.optional("Sequence") != nil {

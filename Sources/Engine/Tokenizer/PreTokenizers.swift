@@ -49,7 +49,7 @@ enum SplitBehavior: String, Sendable, CaseIterable {
     init(_ config: ConfigNode) throws {
         let name = try config.string()
         guard let behavior = SplitBehavior(rawValue: name) else {
-            throw config.invalid("one of \(SplitBehavior.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw config.unusable("one of \(SplitBehavior.allCases.map(\.rawValue).joined(separator: ", ")), found '\(name)'")
         }
         self = behavior
     }
@@ -135,11 +135,14 @@ struct MetaspacePreTokenizer: PreTokenizer {
     init(_ config: ConfigNode) throws {
         let replacementNode = try config.required("replacement")
         let replacement = try replacementNode.string()
-        guard replacement.unicodeScalars.count == 1 else { throw replacementNode.invalid("a single character") }
+        guard replacement.unicodeScalars.count == 1 else {
+            throw replacementNode.unusable("a single character, found '\(replacement)'")
+        }
         let scheme: PrependScheme
         if let node = config.optional("prepend_scheme") {
-            guard let parsed = PrependScheme(rawValue: try node.string()) else {
-                throw node.invalid("one of always, first, never")
+            let name = try node.string()
+            guard let parsed = PrependScheme(rawValue: name) else {
+                throw node.unusable("one of always, first, never, found '\(name)'")
             }
             scheme = parsed
         } else {
