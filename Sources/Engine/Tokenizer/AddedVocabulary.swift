@@ -25,26 +25,31 @@ struct AddedVocabulary: Sendable {
     let normalizedMatcher: TokenMatcher
     /// Contents of special tokens, byte-exact.
     let specialContents: Set<[UInt8]>
+    /// The token string of each added id, as decoding sees it: `tokenizers` keeps a normalized
+    /// token under its normalized content (so "[MASK]" behind a Lowercase normalizer decodes as
+    /// "[mask]", and, no longer spelling a special token, survives `skipSpecialTokens`).
     let contentByID: [Int: String]
 
     init(tokens: [AddedToken], normalizer: (any TextNormalizer)?) {
         self.tokens = tokens
         var raw: [([UInt8], AddedToken)] = []
         var normalized: [([UInt8], AddedToken)] = []
-        for token in tokens where !token.content.isEmpty {
+        var contentByID: [Int: String] = [:]
+        for token in tokens {
+            let content = UTF8Bytes.of(token.content)
             // `tokenizers` partitions on the `normalized` flag alone (special or not).
             if token.normalized {
-                let content = UTF8Bytes.of(token.content)
-                normalized.append((normalizer?.normalize(content) ?? content, token))
+                let normalizedContent = normalizer?.normalize(content) ?? content
+                normalized.append((normalizedContent, token))
+                if contentByID[token.id] == nil { contentByID[token.id] = UTF8Bytes.string(normalizedContent) }
             } else {
-                raw.append((UTF8Bytes.of(token.content), token))
+                raw.append((content, token))
+                if contentByID[token.id] == nil { contentByID[token.id] = token.content }
             }
         }
         rawMatcher = TokenMatcher(raw)
         normalizedMatcher = TokenMatcher(normalized)
         specialContents = Set(tokens.filter(\.special).map { UTF8Bytes.of($0.content) })
-        var contentByID: [Int: String] = [:]
-        for token in tokens { contentByID[token.id] = token.content }
         self.contentByID = contentByID
     }
 
