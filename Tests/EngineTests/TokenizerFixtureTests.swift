@@ -131,7 +131,7 @@ struct TokenizerFixtureTests {
     func decodesArbitraryIDSequences(name: String) throws {
         let tokenizer = try TokenizerFixtures.tokenizer(name)
         let expected = try TokenizerFixtures.expectations(name)
-        #expect(expected.decode.count >= 30)
+        #expect(expected.decode.count >= 24)
         for want in expected.decode {
             let decoded = tokenizer.decode(want.ids, skipSpecialTokens: false)
             let skipped = tokenizer.decode(want.ids, skipSpecialTokens: true)
