@@ -19,7 +19,7 @@ public enum PromptTemplate: String, CaseIterable, Sendable {
     public static func defaultTemplate(textModelType: String) -> PromptTemplate {
         switch textModelType {
         case "gemma", "gemma2", "gemma3", "gemma3_text": return .gemma
-        case "llama", "mistral": return .llava15
+        case "llama": return .llava15
         default: return .raw
         }
     }
