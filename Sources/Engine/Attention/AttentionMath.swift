@@ -1,0 +1,103 @@
+import Dispatch
+
+/// Scaled-dot-product attention over Float32 keys and values, shared by the KV caches and the
+/// vision tower.
+public enum AttentionMath {
+    /// `output = Σₜ softmax(q·kₜ·scale)ₜ · vₜ` over `count` rows of keys/values spaced `rowStride` apart.
+    ///
+    /// `scores` must hold `count` floats. Plain scalar code: it is also the reference the faster
+    /// paths are tested against.
+    public static func attendOne(
+        query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rowStride: Int,
+        count: Int, headDim: Int, scale: Float, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        var maximum = -Float.infinity
+        for t in 0..<count {
+            let k = keys + t * rowStride
+            var dot: Float = 0
+            for d in 0..<headDim { dot += query[d] * k[d] }
+            let score = dot * scale
+            scores[t] = score
+            maximum = max(maximum, score)
+        }
+        var sum: Float = 0
+        for t in 0..<count {
+            let e = (scores[t] - maximum).exponential
+            scores[t] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for d in 0..<headDim { output[d] = 0 }
+        for t in 0..<count {
+            let p = scores[t] * inverse
+            let v = values + t * rowStride
+            for d in 0..<headDim { output[d] += p * v[d] }
+        }
+    }
+
+    /// Multi-head attention with grouped KV heads; heads run in parallel.
+    ///
+    /// Layouts: queries/output `[queryCount, heads, headDim]`; keys/values `[tokenCount, kvHeads, headDim]`.
+    /// When `causal`, query `i` sees positions `< tokenCount − queryCount + i + 1`; otherwise all.
+    public static func multiHead(
+        queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
+        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
+        let job = HeadJob(
+            queries: queries, keys: keys, values: values, output: output, queryCount: queryCount, heads: heads,
+            tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale)
+        // Thread start-up costs more than tiny attention (single-token decode of small models).
+        if heads > 1 && heads * queryCount * tokenCount * headDim >= 1 << 16 {
+            DispatchQueue.concurrentPerform(iterations: heads) { job.run(head: $0) }
+        } else {
+            for h in 0..<heads { job.run(head: h) }
+        }
+    }
+}
+
+/// The pointers and sizes of one multi-head attention call; each head writes a disjoint slice of
+/// `output` and only reads the rest, so heads may run on different threads.
+private struct HeadJob: @unchecked Sendable {
+    let queries: UnsafePointer<Float>
+    let keys: UnsafePointer<Float>
+    let values: UnsafePointer<Float>
+    let output: UnsafeMutablePointer<Float>
+    let queryCount, heads, tokenCount, kvHeads, headDim: Int
+    let causal: Bool
+    let scale: Float
+
+    func run(head h: Int) {
+        let kvHead = h / (heads / kvHeads)
+        let rowStride = kvHeads * headDim
+        let queryStride = heads * headDim
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(tokenCount, 1))
+        defer { scores.deallocate() }
+        for i in 0..<queryCount {
+            let visible = causal ? tokenCount - queryCount + i + 1 : tokenCount
+            AttentionMath.attendOne(
+                query: queries + i * queryStride + h * headDim, keys: keys + kvHead * headDim,
+                values: values + kvHead * headDim, rowStride: rowStride, count: visible, headDim: headDim,
+                scale: scale, scores: scores, output: output + i * queryStride + h * headDim)
+        }
+    }
+}
+
+extension Float {
+    @inline(__always) var exponential: Float { _exp(self) }
+}
+
+@inline(__always) private func _exp(_ x: Float) -> Float {
+    #if canImport(Glibc)
+    return Glibc.expf(x)
+    #else
+    return Darwin.expf(x)
+    #endif
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Engine
+
+/// The engine against transformers on every fixture checkpoint: prefill logits, greedy tokens,
+/// vision features.
+@Suite struct ModelOutputTests {
+    /// With a Float32 cache the engine computes what transformers computes in float32.
+    @Test(arguments: ModelFixture.all.map(ModelFixture.init(name:)))
+    func prefillLogitsMatchTransformers(fixture: ModelFixture) throws {
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let images = fixture.isMultimodal
+            ? [try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)] : []
+        let embeddings = try model.inputEmbeddings(tokens: inputs.promptIds, images: images)
+        #expect(embeddings.count == inputs.expandedLength * model.language.config.hiddenSize)
+        let cache = model.language.makeReferenceCache()
+        let logits = try model.prefill(tokens: inputs.promptIds, images: images, cache: cache)
+        let expected = try fixture.array("prefill_logits").values
+        #expect(logits.count == expected.count)
+        #expect(maxAbsDifference(logits, expected) <= 1e-3)
+        #expect(cache.count(layer: 0) == inputs.expandedLength)
+    }
+
+    /// The f16 baseline cache rounds keys and values to half precision (relative error ≤ 2⁻¹¹), so
+    /// its logits differ from float32 by a few 10⁻⁴ of their scale — and no more.
+    @Test(arguments: ModelFixture.all.map(ModelFixture.init(name:)))
+    func f16CacheLogitsStayCloseToFloat32(fixture: ModelFixture) throws {
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let images = fixture.isMultimodal
+            ? [try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)] : []
+        let logits = try model.prefill(tokens: inputs.promptIds, images: images, cache: model.makeCache())
+        let expected = try fixture.array("prefill_logits").values
+        let scale = expected.map(abs).max() ?? 1
+        #expect(maxAbsDifference(logits, expected) <= 2e-3 * scale)
+    }
+
+    @Test(arguments: ModelFixture.all.map(ModelFixture.init(name:)))
+    func greedyTokensMatchTransformers(fixture: ModelFixture) throws {
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let images = fixture.isMultimodal
+            ? [try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)] : []
+        let cache = model.makeCache()
+        let logits = try model.prefill(tokens: inputs.promptIds, images: images, cache: cache)
+        let output = try model.generateGreedy(cache: cache, firstLogits: logits, maxNewTokens: 16)
+        #expect(output.tokens == inputs.greedyTokens)
+        #expect(model.eosTokenIds == [inputs.eosTokenId])
+    }
+
+    @Test(arguments: ModelFixture.multimodal.map(ModelFixture.init(name:)))
+    func visionFeaturesMatchTransformers(fixture: ModelFixture) throws {
+        let model = try Model(directory: fixture.directory)
+        let vision = try #require(model.vision)
+        let pixels = try fixture.array("pixel_values")
+        #expect(pixels.shape == [3, vision.config.vision.imageSize, vision.config.vision.imageSize])
+        let selected = try vision.selectedFeatures(pixelValues: pixels.values)
+        let expectedSelected = try fixture.array("vision_features")
+        #expect([selected.count, selected.dimension] == expectedSelected.shape)
+        #expect(maxAbsDifference(selected.values, expectedSelected.values) <= 1e-4)
+        let projected = try vision.project(selected)
+        let expectedProjected = try fixture.array("image_features")
+        #expect([projected.count, projected.dimension] == expectedProjected.shape)
+        #expect(maxAbsDifference(projected.values, expectedProjected.values) <= 1e-4)
+        #expect(projected.count == vision.config.imageTokenCount)
+    }
+
+    /// The prefill split in two (prefix, then the rest against the stored prefix) gives the same
+    /// logits as one pass: the `prefix` regime of shared prefill relies on it.
+    @Test func prefillInTwoPartsEqualsOnePass() throws {
+        let fixture = ModelFixture(name: "llava-llama")
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let image = try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)
+        let embeddings = try model.inputEmbeddings(tokens: inputs.promptIds, images: [image])
+        let h = model.language.config.hiddenSize
+        let split = 20 * h
+        let cache = model.language.makeReferenceCache()
+        _ = try model.language.prefill(embeddings: Array(embeddings[..<split]), cache: cache)
+        let logits = try model.language.prefill(embeddings: Array(embeddings[split...]), cache: cache)
+        #expect(maxAbsDifference(logits, try fixture.array("prefill_logits").values) <= 1e-3)
+    }
+}
