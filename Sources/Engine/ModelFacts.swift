@@ -25,7 +25,7 @@ public struct ModelFacts: Sendable, Equatable {
     /// checkpoint, including tensors the engine does not read.
     public var storage: [String: StorageEntry]
 
-    public struct StorageEntry: Sendable, Equatable {
+    public struct StorageEntry: Sendable, Equatable, Encodable {
         public var tensors: Int
         public var elements: Int
         public var bytes: Int

@@ -175,3 +175,31 @@ import TestSupport
         #expect(facts.totalParameters + unused == stored)
     }
 }
+
+@Suite struct ModelReportTests {
+    @Test func textReportStatesShapeParametersAndKVCost() throws {
+        let model = try Model(directory: Fixtures.url("models/llava-gemma"))
+        let report = model.facts.textReport(directory: "Tests/Fixtures/models/llava-gemma")
+        let lines = report.split(separator: "\n").map(String.init)
+        #expect(lines[1] == "architecture:   llava (CLIP vision tower → projector → gemma)")
+        #expect(lines[2] == "language model: 2 layers, hidden 32, 4 heads / 1 KV heads (MQA), head_dim 32, MLP 96, vocab 201, tied embeddings")
+        #expect(lines.contains("vision:         2 CLIP layers used, 17 image tokens per image"))
+        #expect(lines.last == "KV cache (f16): 256 bytes per token (256 B)")
+        #expect(report.contains("  F32         "))
+    }
+
+    @Test func numbersFormatLocaleIndependently() {
+        #expect(ModelFacts.grouped(2_050_000_000) == "2,050,000,000")
+        #expect(ModelFacts.grouped(999) == "999")
+        #expect(ModelFacts.bytes(18 * 1024) == "18.0 KiB")
+        #expect(ModelFacts.bytes(4_100_000_000) == "3.8 GiB")
+    }
+
+    @Test func jsonCarriesTheSameFacts() throws {
+        let facts = try Model(directory: Fixtures.url("models/llama-text-sharded")).facts
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(facts)) as? [String: Any]
+        #expect(json?["kv_bytes_per_token_f16"] as? Int == facts.kvBytesPerTokenF16)
+        #expect(json?["total_parameters"] as? Int == facts.totalParameters)
+        #expect(json?["tied_embeddings"] as? Bool == true)
+    }
+}

@@ -196,6 +196,28 @@ func naiveCausalAttention(
         #expect(maxAbsDifference(y, (0..<4).map { (x[$0] - mean) / std * w[$0] + Float($0 + 1) }) < 1e-6)
     }
 
+    /// The SIMD attention kernel against its scalar twin, on lengths that leave SIMD remainders.
+    @Test(arguments: [(1, 8), (37, 24), (100, 256), (5, 7)])
+    func attendOneMatchesScalarTwin(count: Int, headDim: Int) {
+        let rowStride = headDim + 3
+        let query = pseudoRandom(headDim, seed: 21)
+        let keys = pseudoRandom(count * rowStride, seed: 22)
+        let values = pseudoRandom(count * rowStride, seed: 23)
+        var fast = [Float](repeating: 0, count: headDim)
+        var slow = fast
+        var scores = [Float](repeating: 0, count: count)
+        fast.withUnsafeMutableBufferPointer { out in
+            AttentionMath.attendOne(query: query, keys: keys, values: values, rowStride: rowStride, count: count,
+                                    headDim: headDim, scale: 0.3, scores: &scores, output: out.baseAddress!)
+        }
+        slow.withUnsafeMutableBufferPointer { out in
+            AttentionMath.attendOneReference(query: query, keys: keys, values: values, rowStride: rowStride, count: count,
+                                             headDim: headDim, scale: 0.3, scores: &scores, output: out.baseAddress!)
+        }
+        #expect(maxAbsDifference(fast, slow) < 1e-5)
+        #expect(fast.contains { $0 != 0 })
+    }
+
     @Test func argmaxTakesFirstOfTies() {
         #expect(GreedyDecoding.argmax([0, 3, 1, 3]) == 1)
     }

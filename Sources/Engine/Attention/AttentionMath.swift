@@ -5,9 +5,33 @@ import Dispatch
 public enum AttentionMath {
     /// `output = Σₜ softmax(q·kₜ·scale)ₜ · vₜ` over `count` rows of keys/values spaced `rowStride` apart.
     ///
-    /// `scores` must hold `count` floats. Plain scalar code: it is also the reference the faster
-    /// paths are tested against.
+    /// `scores` must hold `count` floats. Dot products and the weighted sum run on 8-wide SIMD with
+    /// two accumulators; `attendOneReference` is the scalar twin.
     public static func attendOne(
+        query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rowStride: Int,
+        count: Int, headDim: Int, scale: Float, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
+    ) {
+        var maximum = -Float.infinity
+        for t in 0..<count {
+            let score = dot(query, keys + t * rowStride, headDim) * scale
+            scores[t] = score
+            maximum = max(maximum, score)
+        }
+        var sum: Float = 0
+        for t in 0..<count {
+            let e = (scores[t] - maximum).exponential
+            scores[t] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for d in 0..<headDim { output[d] = 0 }
+        for t in 0..<count {
+            accumulate(scores[t] * inverse, values + t * rowStride, into: output, headDim)
+        }
+    }
+
+    /// Scalar twin of `attendOne`: accumulates in plain input order.
+    public static func attendOneReference(
         query: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>, rowStride: Int,
         count: Int, headDim: Int, scale: Float, scores: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>
     ) {
@@ -32,6 +56,48 @@ public enum AttentionMath {
             let p = scores[t] * inverse
             let v = values + t * rowStride
             for d in 0..<headDim { output[d] += p * v[d] }
+        }
+    }
+
+    /// `Σᵢ a[i]·b[i]` with two 8-wide accumulators (Swift does not reorder float sums itself).
+    @inline(__always)
+    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+        let ra = UnsafeRawPointer(a)
+        let rb = UnsafeRawPointer(b)
+        var acc0 = SIMD8<Float>()
+        var acc1 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= n {
+            acc0 = ra.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) + acc0
+            acc1 = ra.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+                * rb.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) + acc1
+            i += 16
+        }
+        var sum = (acc0 + acc1).sum()
+        while i < n {
+            sum += a[i] * b[i]
+            i += 1
+        }
+        return sum
+    }
+
+    /// `y[i] += p·x[i]` for `n` values.
+    @inline(__always)
+    static func accumulate(_ p: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, _ n: Int) {
+        let rx = UnsafeRawPointer(x)
+        let ry = UnsafeMutableRawPointer(y)
+        let weight = SIMD8<Float>(repeating: p)
+        var i = 0
+        while i + 8 <= n {
+            let updated = rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * weight
+                + ry.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            ry.storeBytes(of: updated, toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        while i < n {
+            y[i] += p * x[i]
+            i += 1
         }
     }
 

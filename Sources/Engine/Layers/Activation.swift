@@ -34,8 +34,20 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
-    /// Applies the activation in place to `count` values.
+    /// Applies the activation in place to `count` values (split over the cores when large).
     public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        for i in 0..<count { values[i] = self(values[i]) }
+        let shared = SharedPointer(base: values)
+        Parallel.forRanges(count) { range in
+            for i in range { shared.base[i] = self(shared.base[i]) }
+        }
+    }
+
+    /// `gate[i] = act(gate[i]) · up[i]`, the gated MLP's middle step (split over the cores when large).
+    public func applyGated(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
+        let g = SharedPointer(base: gate)
+        let u = SharedPointer(base: UnsafeMutablePointer(mutating: up))
+        Parallel.forRanges(count) { range in
+            for i in range { g.base[i] = self(g.base[i]) * u.base[i] }
+        }
     }
 }

@@ -145,6 +145,8 @@ public final class LanguageModel {
         let x = s.residual
         x.baseAddress!.update(from: inputs, count: rows * h)
         let scale = 1 / Float(c.headDim).squareRoot()
+        let half = c.headDim / 2
+        rotary.angles(start: start, count: rows, cos: s.cosines.baseAddress!, sin: s.sines.baseAddress!)
         for (index, layer) in layers.enumerated() {
             layer.inputNorm.apply(x.baseAddress!, rows: rows, into: s.normed.baseAddress!)
             let normed = UnsafeBufferPointer(s.normed)
@@ -152,22 +154,23 @@ public final class LanguageModel {
             layer.keyProjection.apply(normed, rows: rows, into: s.keys)
             layer.valueProjection.apply(normed, rows: rows, into: s.values)
             for r in 0..<rows {
-                rotary.apply(s.queries.baseAddress! + r * qWidth, heads: c.heads, position: start + r)
-                rotary.apply(s.keys.baseAddress! + r * kvWidth, heads: c.kvHeads, position: start + r)
+                let cos = s.cosines.baseAddress! + r * half
+                let sin = s.sines.baseAddress! + r * half
+                rotary.apply(s.queries.baseAddress! + r * qWidth, heads: c.heads, cos: cos, sin: sin)
+                rotary.apply(s.keys.baseAddress! + r * kvWidth, heads: c.kvHeads, cos: cos, sin: sin)
             }
             cache.append(layer: index, keys: UnsafeBufferPointer(s.keys), values: UnsafeBufferPointer(s.values), tokenCount: rows)
             cache.attend(layer: index, queries: UnsafeBufferPointer(s.queries), queryCount: rows, heads: c.heads,
                          scale: scale, output: s.attention)
             layer.outputProjection.apply(UnsafeBufferPointer(s.attention), rows: rows, into: s.projected)
-            for i in 0..<rows * h { x[i] += s.projected[i] }
+            Self.add(s.projected.baseAddress!, into: x.baseAddress!, count: rows * h)
 
             layer.postAttentionNorm.apply(x.baseAddress!, rows: rows, into: s.normed.baseAddress!)
             layer.gateProjection.apply(normed, rows: rows, into: s.gate)
             layer.upProjection.apply(normed, rows: rows, into: s.up)
-            let activation = c.activation
-            for i in 0..<rows * c.intermediateSize { s.gate[i] = activation(s.gate[i]) * s.up[i] }
+            c.activation.applyGated(s.gate.baseAddress!, up: s.up.baseAddress!, count: rows * c.intermediateSize)
             layer.downProjection.apply(UnsafeBufferPointer(s.gate), rows: rows, into: s.projected)
-            for i in 0..<rows * h { x[i] += s.projected[i] }
+            Self.add(s.projected.baseAddress!, into: x.baseAddress!, count: rows * h)
         }
         let last = x.baseAddress! + (rows - 1) * h
         finalNorm.apply(last, rows: 1, into: s.normed.baseAddress!)
@@ -176,6 +179,11 @@ public final class LanguageModel {
             lmHead.apply(UnsafeBufferPointer(rebasing: s.normed[0..<h]), rows: 1, into: out)
         }
         return logits
+    }
+
+    /// `x[i] += y[i]`: the residual connection.
+    static func add(_ y: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += y[i] }
     }
 
     /// Replaces linear layers, e.g. with quantized ones; `transform` gets each layer's name
@@ -236,6 +244,8 @@ final class DecoderScratch {
     var projected = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     var gate = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
     var up = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    var cosines = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    var sines = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
     func reserve(rows needed: Int, hidden: Int, query: Int, kv: Int, intermediate: Int) {
         guard needed > rows else { return }
@@ -255,10 +265,13 @@ final class DecoderScratch {
         projected = make(hidden)
         gate = make(intermediate)
         up = make(intermediate)
+        // RoPE angles: half a head per position (query width is at least a head).
+        cosines = make(query / 2 + 1)
+        sines = make(query / 2 + 1)
     }
 
     private func release() {
-        for buffer in [residual, normed, queries, keys, values, attention, projected, gate, up] where buffer.baseAddress != nil {
+        for buffer in [residual, normed, queries, keys, values, attention, projected, gate, up, cosines, sines] where buffer.baseAddress != nil {
             buffer.deallocate()
         }
     }
