@@ -19,6 +19,11 @@ public final class Model {
     public let language: LanguageModel
     /// The CLIP tower and projector; nil for text-only checkpoints.
     public var vision: LlavaVisionEncoder?
+    /// Whether image features get the language model's embedding scale (Gemma's √hidden) when they
+    /// are spliced into the prompt. transformers 5 does not scale them (`false`, the default, which
+    /// the fixtures verify); transformers 4.38–4.4x scaled all input embeddings, which is how the
+    /// original LLaVA-Gemma was trained. No effect on Llama (no embedding scale).
+    public var scalesImageFeatures = false
 
     /// Loads `config.json` and the safetensors weights from `directory` (memory-mapped; the
     /// mapping lives as long as the model).
@@ -57,7 +62,7 @@ public final class Model {
 
     /// Input embeddings `[n, hidden]` for prompt ids with each image-token id replaced by the
     /// matching image's features (in order). Token embeddings carry Gemma's √hidden scale; image
-    /// features do not, as in transformers 5.
+    /// features do not, as in transformers 5, unless `scalesImageFeatures` is set.
     public func inputEmbeddings(tokens: [Int], images: [ImageFeatures]) throws -> [Float] {
         let placeholders = imageTokenId.map { id in tokens.filter { $0 == id }.count } ?? 0
         guard placeholders == images.count else {
@@ -78,7 +83,11 @@ public final class Model {
                 guard image.dimension == h else {
                     throw GenerationError.imageFeatureShape("image \(next) has width \(image.dimension); the language model's hidden size is \(h)")
                 }
-                result += image.values
+                if scalesImageFeatures, let scale = language.config.embeddingScale {
+                    result += image.values.map { $0 * scale }
+                } else {
+                    result += image.values
+                }
                 next += 1
             } else {
                 run.append(token)

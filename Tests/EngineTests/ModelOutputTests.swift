@@ -82,4 +82,23 @@ import TestSupport
         let logits = try model.language.prefill(embeddings: Array(embeddings[split...]), cache: cache)
         #expect(maxAbsDifference(logits, try fixture.array("prefill_logits").values) <= 1e-3)
     }
+
+    /// The transformers-4 behaviour for LLaVA-Gemma: image features scaled like token embeddings.
+    @Test func imageFeatureScalingOption() throws {
+        let fixture = ModelFixture(name: "llava-gemma")
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let image = try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)
+        let plain = try model.inputEmbeddings(tokens: inputs.promptIds, images: [image])
+        model.scalesImageFeatures = true
+        let scaled = try model.inputEmbeddings(tokens: inputs.promptIds, images: [image])
+        let h = model.language.config.hiddenSize
+        let imageId = try #require(model.imageTokenId)
+        let start = try #require(inputs.promptIds.firstIndex(of: imageId)) * h
+        let scale = Float(Double(h).squareRoot())
+        #expect(scaled[start] == plain[start] * scale)
+        #expect(scaled[start + image.values.count - 1] == plain[start + image.values.count - 1] * scale)
+        #expect(scaled[..<start] == plain[..<start])
+        #expect(scaled[(start + image.values.count)...] == plain[(start + image.values.count)...])
+    }
 }
