@@ -163,6 +163,16 @@ func naiveCausalAttention(
         #expect(abs(activation(0)) == 0)
     }
 
+    /// The exp-based tanh-GELU against the textbook tanh formula in double precision.
+    @Test func geluTanhMatchesTanhFormula() {
+        for step in -2000...2000 {
+            let x = Float(step) / 100
+            let u = (2 / Double.pi).squareRoot() * (Double(x) + 0.044715 * pow(Double(x), 3))
+            let expected = 0.5 * Double(x) * (1 + Foundation.tanh(u))
+            #expect(abs(Double(Activation.geluTanh(x)) - expected) <= 3e-7 * max(1, abs(Double(x))), "x = \(x)")
+        }
+    }
+
     @Test func activationConfigNames() {
         #expect(Activation(configName: "gelu_new") == .geluTanh)
         #expect(Activation(configName: "quick_gelu") == .quickGELU)
@@ -216,6 +226,34 @@ func naiveCausalAttention(
         }
         #expect(maxAbsDifference(fast, slow) < 1e-5)
         #expect(fast.contains { $0 != 0 })
+    }
+
+    /// The matmul path (blocks of 64 queries, masked softmax) against the per-head SIMD path.
+    @Test(arguments: [(70, 75, 4, 2, true), (70, 70, 8, 1, true), (17, 17, 3, 3, false), (9, 40, 2, 1, true)])
+    func blockedAttentionMatchesPerHead(queryCount: Int, tokenCount: Int, heads: Int, kvHeads: Int, causal: Bool) {
+        let headDim = 12
+        let queries = pseudoRandom(queryCount * heads * headDim, seed: 31)
+        let keys = pseudoRandom(tokenCount * kvHeads * headDim, seed: 32)
+        let values = pseudoRandom(tokenCount * kvHeads * headDim, seed: 33)
+        let scale = 1 / Float(headDim).squareRoot()
+        var blocked = [Float](repeating: .nan, count: queries.count)
+        var perHead = blocked
+        blocked.withUnsafeMutableBufferPointer { out in
+            AttentionMath.blocked(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
+                                  tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
+                                  scale: scale, output: out.baseAddress!)
+        }
+        perHead.withUnsafeMutableBufferPointer { out in
+            AttentionMath.perHead(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
+                                  tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
+                                  scale: scale, output: out.baseAddress!)
+        }
+        #expect(maxAbsDifference(blocked, perHead) < 1e-5)
+        if causal {
+            let naive = naiveCausalAttention(queries: queries, keys: keys, values: values, queryCount: queryCount,
+                                             tokenCount: tokenCount, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            #expect(maxAbsDifference(blocked, naive) < 1e-5)
+        }
     }
 
     @Test func argmaxTakesFirstOfTies() {

@@ -105,7 +105,88 @@ public enum AttentionMath {
     ///
     /// Layouts: queries/output `[queryCount, heads, headDim]`; keys/values `[tokenCount, kvHeads, headDim]`.
     /// When `causal`, query `i` sees positions `< tokenCount − queryCount + i + 1`; otherwise all.
+    ///
+    /// Many queries at once (prefill, the vision tower) go through `MatMul.linear` in blocks
+    /// (`blocked`); few (decode) run head by head on the cores (`perHead`).
     public static func multiHead(
+        queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
+        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+    ) {
+        if queryCount >= matmulMinimumQueries {
+            blocked(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
+                    tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale, output: output)
+        } else {
+            perHead(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
+                    tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale, output: output)
+        }
+    }
+
+    /// From this many queries on, attention is computed as matrix products.
+    static let matmulMinimumQueries = 8
+    /// Queries per block of the matmul path: causal blocks skip keys after their last query.
+    static let queryBlock = 64
+
+    /// Attention as two matrix products per KV head and block of queries: `S = Q·Kᵀ` (the group's
+    /// heads stacked as rows), a masked softmax over the rows of `S`, then `O = P·V`.
+    public static func blocked(
+        queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
+        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+    ) {
+        precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
+        let group = heads / kvHeads
+        let d = headDim
+        let t = tokenCount
+        let maxRows = min(queryBlock, queryCount) * group
+        let headKeys = UnsafeMutablePointer<Float>.allocate(capacity: t * d)
+        let valuesT = UnsafeMutablePointer<Float>.allocate(capacity: t * d)
+        let blockQueries = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * d)
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * t)
+        let blockOutput = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * d)
+        defer {
+            for buffer in [headKeys, valuesT, blockQueries, scores, blockOutput] { buffer.deallocate() }
+        }
+        let kvStride = kvHeads * d
+        let qStride = heads * d
+        for g in 0..<kvHeads {
+            for row in 0..<t { (headKeys + row * d).update(from: keys + row * kvStride + g * d, count: d) }
+            var blockStart = 0
+            while blockStart < queryCount {
+                let blockQueryCount = min(queryBlock, queryCount - blockStart)
+                let rows = blockQueryCount * group
+                // Keys beyond the block's last query are masked for every row of it.
+                let visible = causal ? t - queryCount + blockStart + blockQueryCount : t
+                for h in 0..<group {
+                    for i in 0..<blockQueryCount {
+                        (blockQueries + (h * blockQueryCount + i) * d)
+                            .update(from: queries + (blockStart + i) * qStride + (g * group + h) * d, count: d)
+                    }
+                }
+                MatMul.linear(blockQueries, rows: rows, weights: WeightMatrix(storage: .f32(headKeys), outFeatures: visible, inFeatures: d),
+                              bias: nil, into: scores)
+                let firstPosition = t - queryCount + blockStart
+                let softmax = MaskedSoftmax(scores: scores, width: visible, blockQueryCount: blockQueryCount,
+                                            firstVisible: causal ? firstPosition + 1 : visible, scale: scale)
+                softmax.run(rows: rows)
+                for row in 0..<visible {
+                    for k in 0..<d { valuesT[k * visible + row] = values[row * kvStride + g * d + k] }
+                }
+                MatMul.linear(scores, rows: rows, weights: WeightMatrix(storage: .f32(valuesT), outFeatures: d, inFeatures: visible),
+                              bias: nil, into: blockOutput)
+                for h in 0..<group {
+                    for i in 0..<blockQueryCount {
+                        (output + (blockStart + i) * qStride + (g * group + h) * d)
+                            .update(from: blockOutput + (h * blockQueryCount + i) * d, count: d)
+                    }
+                }
+                blockStart += blockQueryCount
+            }
+        }
+    }
+
+    /// Attention head by head (heads in parallel) with the SIMD kernel `attendOne`.
+    public static func perHead(
         queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
         causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
@@ -120,6 +201,46 @@ public enum AttentionMath {
         } else {
             for h in 0..<heads { job.run(head: h) }
         }
+    }
+}
+
+/// Row-wise `softmax(scale · s)` over a block of score rows `[group × blockQueryCount, width]`
+/// where row `h·blockQueryCount + i` sees its first `firstVisible + i` entries (capped at `width`);
+/// the rest become 0 so that the following `P·V` product ignores them.
+private struct MaskedSoftmax: @unchecked Sendable {
+    let scores: UnsafeMutablePointer<Float>
+    let width: Int
+    let blockQueryCount: Int
+    let firstVisible: Int
+    let scale: Float
+
+    func run(rows: Int) {
+        let job = self
+        Parallel.forRanges(rows * width) { range in
+            // Split by elements, processed by whole rows: row r belongs to the chunk holding its start.
+            let first = (range.lowerBound + width - 1) / width
+            let last = min(rows, (range.upperBound + width - 1) / width)
+            for row in first..<max(first, last) { job.row(row) }
+        }
+    }
+
+    func row(_ row: Int) {
+        let s = scores + row * width
+        let count = min(width, firstVisible + row % blockQueryCount)
+        var maximum = -Float.infinity
+        for j in 0..<count {
+            s[j] *= scale
+            maximum = max(maximum, s[j])
+        }
+        var sum: Float = 0
+        for j in 0..<count {
+            let e = (s[j] - maximum).exponential
+            s[j] = e
+            sum += e
+        }
+        let inverse = 1 / sum
+        for j in 0..<count { s[j] *= inverse }
+        for j in count..<width { s[j] = 0 }
     }
 }
 

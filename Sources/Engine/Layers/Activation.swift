@@ -22,23 +22,38 @@ public enum Activation: String, Sendable, CaseIterable {
     @inline(__always)
     public func callAsFunction(_ x: Float) -> Float {
         switch self {
-        case .silu:
-            return x / (1 + exp(-x))
-        case .gelu:
-            return 0.5 * x * (1 + erf(x * Float(0.5).squareRoot()))
-        case .geluTanh:
-            let inner = Float((2 / Double.pi).squareRoot()) * (x + 0.044715 * x * x * x)
-            return 0.5 * x * (1 + tanh(inner))
-        case .quickGELU:
-            return x / (1 + exp(-1.702 * x))
+        case .silu: Self.silu(x)
+        case .gelu: Self.gelu(x)
+        case .geluTanh: Self.geluTanh(x)
+        case .quickGELU: Self.quickGELU(x)
         }
     }
+
+    @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
+
+    @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
+
+    /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` with `1 + tanh(u) = 2 − 2/(e^{2u} + 1)`: one
+    /// `expf` instead of `tanhf`, exact to float rounding in the sum (and saturating correctly).
+    @inline(__always) static func geluTanh(_ x: Float) -> Float {
+        let u = 0.79788456080286536 * (x + 0.044715 * x * x * x)
+        return x - x / (expf(2 * u) + 1)
+    }
+
+    @inline(__always) static func quickGELU(_ x: Float) -> Float { x / (1 + expf(-1.702 * x)) }
 
     /// Applies the activation in place to `count` values (split over the cores when large).
     public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         let shared = SharedPointer(base: values)
+        let activation = self
         Parallel.forRanges(count) { range in
-            for i in range { shared.base[i] = self(shared.base[i]) }
+            let x = shared.base
+            switch activation {
+            case .silu: for i in range { x[i] = Self.silu(x[i]) }
+            case .gelu: for i in range { x[i] = Self.gelu(x[i]) }
+            case .geluTanh: for i in range { x[i] = Self.geluTanh(x[i]) }
+            case .quickGELU: for i in range { x[i] = Self.quickGELU(x[i]) }
+            }
         }
     }
 
@@ -46,8 +61,16 @@ public enum Activation: String, Sendable, CaseIterable {
     public func applyGated(_ gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
         let g = SharedPointer(base: gate)
         let u = SharedPointer(base: UnsafeMutablePointer(mutating: up))
+        let activation = self
         Parallel.forRanges(count) { range in
-            for i in range { g.base[i] = self(g.base[i]) * u.base[i] }
+            let x = g.base
+            let y = u.base
+            switch activation {
+            case .silu: for i in range { x[i] = Self.silu(x[i]) * y[i] }
+            case .gelu: for i in range { x[i] = Self.gelu(x[i]) * y[i] }
+            case .geluTanh: for i in range { x[i] = Self.geluTanh(x[i]) * y[i] }
+            case .quickGELU: for i in range { x[i] = Self.quickGELU(x[i]) * y[i] }
+            }
         }
     }
 }
