@@ -30,6 +30,7 @@ public final class Model {
     public init(directory: URL) throws {
         self.directory = directory
         config = try ModelRegistry.config(directory: directory)
+        generationEosTokenIds = try Self.generationEos(directory.appendingPathComponent("generation_config.json"))
         switch config {
         case .causalLM(let text):
             weights = try CheckpointWeights(directory: directory) { TensorNames.canonical($0, textOnly: true) }
@@ -42,14 +43,31 @@ public final class Model {
         }
     }
 
+    private static func generationEos(_ url: URL) throws -> [Int]? {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
+        guard let json = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CheckpointError.invalidConfig(url, "not a JSON object; fix or delete the file")
+        }
+        switch json["eos_token_id"] {
+        case nil: return nil
+        case let id as Int: return [id]
+        case let ids as [Int]: return ids
+        default: throw CheckpointError.invalidConfig(url, "eos_token_id must be an integer or a list of integers")
+        }
+    }
+
     /// The `<image>` placeholder id, for LLaVA models.
     public var imageTokenId: Int? {
         if case .llava(let llava) = config { return llava.imageTokenId }
         return nil
     }
 
-    /// Ids that end generation by default: the config's eos ids.
-    public var eosTokenIds: [Int] { config.text.eosTokenIds }
+    /// `eos_token_id` of `generation_config.json`, when the folder has one.
+    public let generationEosTokenIds: [Int]?
+
+    /// Ids that end generation by default, as transformers' `generate` picks them: those of
+    /// `generation_config.json` if present, else the config's.
+    public var eosTokenIds: [Int] { generationEosTokenIds ?? config.text.eosTokenIds }
 
     /// A fresh f16 KV cache for this model ("FP16 baseline").
     public func makeCache(capacity: Int = 0) -> F16KVCache { language.makeCache(capacity: capacity) }
@@ -60,25 +78,48 @@ public final class Model {
         return try vision.imageFeatures(pixelValues: pixelValues)
     }
 
-    /// Input embeddings `[n, hidden]` for prompt ids with each image-token id replaced by the
-    /// matching image's features (in order). Token embeddings carry Gemma's √hidden scale; image
-    /// features do not, as in transformers 5, unless `scalesImageFeatures` is set.
+    /// Input embeddings `[n, hidden]` for prompt ids with each image placeholder replaced by the
+    /// matching image's features (in order). A placeholder is one image-token id, or a run of
+    /// `imageTokenCount` of them (prompts a Hugging Face processor already expanded). Token
+    /// embeddings carry Gemma's √hidden scale; image features do not, as in transformers 5, unless
+    /// `scalesImageFeatures` is set.
     public func inputEmbeddings(tokens: [Int], images: [ImageFeatures]) throws -> [Float] {
-        let placeholders = imageTokenId.map { id in tokens.filter { $0 == id }.count } ?? 0
+        guard let imageId = imageTokenId, let vision else {
+            if !images.isEmpty { throw GenerationError.notMultimodal }
+            return try language.embed(tokens)
+        }
+        // Split the prompt into text runs and runs of image-token ids.
+        var segments: [(text: ArraySlice<Int>, images: Int)] = []
+        var index = 0
+        var placeholders = 0
+        let perImage = vision.config.imageTokenCount
+        while index < tokens.count {
+            let textEnd = tokens[index...].firstIndex(of: imageId) ?? tokens.count
+            var runEnd = textEnd
+            while runEnd < tokens.count && tokens[runEnd] == imageId { runEnd += 1 }
+            let run = runEnd - textEnd
+            var count = run
+            if run > 1 {
+                guard run % perImage == 0 else {
+                    throw GenerationError.imageFeatureShape(
+                        "the prompt has a run of \(run) image tokens; use one image token per image, or \(perImage) (already expanded)")
+                }
+                count = run / perImage
+            }
+            segments.append((tokens[index..<textEnd], count))
+            placeholders += count
+            index = runEnd
+        }
         guard placeholders == images.count else {
-            if !images.isEmpty && vision == nil { throw GenerationError.notMultimodal }
             throw GenerationError.imageCountMismatch(placeholders: placeholders, images: images.count)
         }
         let h = language.config.hiddenSize
-        guard placeholders > 0, let imageId = imageTokenId else { return try language.embed(tokens) }
         var result: [Float] = []
-        result.reserveCapacity((tokens.count - placeholders + images.reduce(0) { $0 + $1.count }) * h)
+        result.reserveCapacity((tokens.count + images.reduce(0) { $0 + $1.count }) * h)
         var next = 0
-        var run: [Int] = []
-        for token in tokens {
-            if token == imageId {
-                result += try language.embed(run)
-                run.removeAll(keepingCapacity: true)
+        for segment in segments {
+            result += try language.embed(Array(segment.text))
+            for _ in 0..<segment.images {
                 let image = images[next]
                 guard image.dimension == h else {
                     throw GenerationError.imageFeatureShape("image \(next) has width \(image.dimension); the language model's hidden size is \(h)")
@@ -89,11 +130,8 @@ public final class Model {
                     result += image.values
                 }
                 next += 1
-            } else {
-                run.append(token)
             }
         }
-        result += try language.embed(run)
         return result
     }
 

@@ -101,4 +101,34 @@ import TestSupport
         #expect(scaled[..<start] == plain[..<start])
         #expect(scaled[(start + image.values.count)...] == plain[(start + image.values.count)...])
     }
+
+    /// A prompt a Hugging Face processor already expanded (N image tokens) gives the same inputs.
+    @Test func expandedPlaceholderRunsAreAccepted() throws {
+        let fixture = ModelFixture(name: "llava-llama")
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let image = try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)
+        let imageId = try #require(model.imageTokenId)
+        let expanded = inputs.promptIds.flatMap { $0 == imageId ? Array(repeating: imageId, count: image.count) : [$0] }
+        #expect(expanded.count == inputs.expandedLength)
+        #expect(try model.inputEmbeddings(tokens: expanded, images: [image])
+                == model.inputEmbeddings(tokens: inputs.promptIds, images: [image]))
+        #expect(throws: GenerationError.self) { try model.inputEmbeddings(tokens: [1, imageId, imageId, 5], images: [image]) }
+        #expect(throws: GenerationError.imageCountMismatch(placeholders: 2, images: 1)) {
+            try model.inputEmbeddings(tokens: [1, imageId, 5, imageId], images: [image])
+        }
+        #expect(throws: GenerationError.notMultimodal) {
+            try Model(directory: Fixtures.url("models/gemma-text-f16")).inputEmbeddings(tokens: [2], images: [image])
+        }
+    }
+
+    @Test func generationConfigEosTakesPrecedence() throws {
+        let scratch = try ScratchCheckpoint(copying: "gemma-text-f16")
+        defer { scratch.remove() }
+        #expect(try Model(directory: scratch.directory).eosTokenIds == [1])
+        try Data(#"{"eos_token_id": [1, 107], "bos_token_id": 2}"#.utf8).write(to: scratch.url("generation_config.json"))
+        #expect(try Model(directory: scratch.directory).eosTokenIds == [1, 107])
+        try Data("nonsense".utf8).write(to: scratch.url("generation_config.json"))
+        #expect(throws: CheckpointError.self) { try Model(directory: scratch.directory) }
+    }
 }
