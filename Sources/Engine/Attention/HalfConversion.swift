@@ -6,14 +6,14 @@ public enum HalfConversion {
     /// Converts `count` IEEE half values (raw bits) to Float32.
     public static func widen(_ source: UnsafePointer<UInt16>, into destination: UnsafeMutablePointer<Float>, count: Int) {
         // Shift exponent+mantissa into Float32 position and rescale by 2^112: exact for normals
-        // and subnormals alike; infinities and NaNs get their all-ones exponent restored.
+        // and subnormals alike; infinities and NaNs get their all-ones exponent restored. Written
+        // branch-free so that the compiler vectorises the loop.
         let magic = Float(bitPattern: 0x7780_0000)  // 2^112
         for i in 0..<count {
             let h = UInt32(source[i])
-            let magnitude = (h & 0x7FFF) << 13
-            var bits = (Float(bitPattern: magnitude) * magic).bitPattern
-            if (h & 0x7C00) == 0x7C00 { bits |= 0x7F80_0000 }
-            destination[i] = Float(bitPattern: bits | ((h & 0x8000) << 16))
+            let scaled = (Float(bitPattern: (h & 0x7FFF) << 13) * magic).bitPattern
+            let special: UInt32 = (h & 0x7C00) == 0x7C00 ? 0x7F80_0000 : 0
+            destination[i] = Float(bitPattern: scaled | special | ((h & 0x8000) << 16))
         }
     }
 
