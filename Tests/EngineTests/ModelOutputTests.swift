@@ -131,4 +131,40 @@ import TestSupport
         try Data("nonsense".utf8).write(to: scratch.url("generation_config.json"))
         #expect(throws: CheckpointError.self) { try Model(directory: scratch.directory) }
     }
+
+    /// Quantizers swap layers through `replaceLinearLayers`; a wrapper that delegates must leave
+    /// outputs unchanged and see every projection once.
+    @Test func replacingLinearLayersReachesEveryProjection() throws {
+        struct Counting: LinearLayer {
+            let inner: any LinearLayer
+            var inFeatures: Int { inner.inFeatures }
+            var outFeatures: Int { inner.outFeatures }
+            var byteCount: Int { inner.byteCount }
+            func apply(_ input: UnsafeBufferPointer<Float>, rows: Int, into output: UnsafeMutableBufferPointer<Float>) {
+                inner.apply(input, rows: rows, into: output)
+            }
+        }
+        let fixture = ModelFixture(name: "llava-llama")
+        let model = try Model(directory: fixture.directory)
+        let factsBefore = model.facts
+        var names: [String] = []
+        model.language.replaceLinearLayers { name, layer in
+            names.append(name)
+            return Counting(inner: layer)
+        }
+        model.vision?.replaceLinearLayers { name, layer in
+            names.append(name)
+            return Counting(inner: layer)
+        }
+        let c = model.language.config
+        #expect(names.count == 7 * c.layerCount + 1 + 1 + 6 * (model.facts.visionLayersUsed ?? 0) + 2)
+        #expect(names.contains("layers.1.mlp.down_proj") && names.contains("lm_head"))
+        #expect(names.contains("vision_tower.encoder.layers.1.self_attn.out_proj") && names.contains("multi_modal_projector.linear_2"))
+        #expect(model.language.layers[0].queryProjection is Counting)
+        #expect(model.facts.totalParameters == factsBefore.totalParameters)
+        let inputs = try fixture.inputs()
+        let image = try model.imageFeatures(pixelValues: try fixture.array("pixel_values").values)
+        let logits = try model.prefill(tokens: inputs.promptIds, images: [image], cache: model.language.makeReferenceCache())
+        #expect(maxAbsDifference(logits, try fixture.array("prefill_logits").values) <= 1e-3)
+    }
 }

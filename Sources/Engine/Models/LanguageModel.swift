@@ -36,6 +36,7 @@ public final class LanguageModel {
         self.layers = layers
         self.finalNorm = finalNorm
         self.lmHead = lmHead
+        isTied = Self.sharesStorage(lmHead, embeddings)
         rotary = RotaryEmbedding(headDim: config.headDim, theta: config.ropeTheta, positionScale: config.ropePositionScale)
     }
 
@@ -216,18 +217,16 @@ public final class LanguageModel {
         return count
     }
 
-    /// Whether the output projection is the embedding matrix itself.
-    public var isTied: Bool {
-        guard let dense = lmHead as? DenseLinear else { return false }
-        return dense.owner === embeddings.owner && dense.weights.byteCount == embeddings.byteCount
-            && Self.sameStart(dense.weights, embeddings)
-    }
+    /// Whether the output projection was loaded as the embedding matrix itself (stays true when a
+    /// quantizer later replaces `lmHead`, so parameter counts do not change).
+    public let isTied: Bool
 
-    private static func sameStart(_ w: WeightMatrix, _ t: Tensor) -> Bool {
-        switch w.storage {
-        case .f32(let p): UnsafeRawPointer(p) == t.data
-        case .f16(let p): UnsafeRawPointer(p) == t.data
-        case .bf16(let p): UnsafeRawPointer(p) == t.data
+    private static func sharesStorage(_ layer: any LinearLayer, _ tensor: Tensor) -> Bool {
+        guard let dense = layer as? DenseLinear, dense.weights.byteCount == tensor.byteCount else { return false }
+        switch dense.weights.storage {
+        case .f32(let p): return UnsafeRawPointer(p) == tensor.data
+        case .f16(let p): return UnsafeRawPointer(p) == tensor.data
+        case .bf16(let p): return UnsafeRawPointer(p) == tensor.data
         }
     }
 }

@@ -167,6 +167,24 @@ public struct LlavaVisionEncoder: Sendable {
         return ImageFeatures(count: rows, dimension: projector2.outFeatures, values: output)
     }
 
+    /// Replaces linear layers of the tower and the projector; names as in the checkpoint's
+    /// canonical layout (`vision_tower.encoder.layers.3.self_attn.q_proj`, `…mlp.fc1`,
+    /// `vision_tower.embeddings.patch_embedding`, `multi_modal_projector.linear_1`).
+    public mutating func replaceLinearLayers(_ transform: (String, any LinearLayer) throws -> any LinearLayer) rethrows {
+        tower.patchEmbedding = try transform("vision_tower.embeddings.patch_embedding", tower.patchEmbedding)
+        for i in tower.layers.indices {
+            let p = "vision_tower.encoder.layers.\(i)."
+            tower.layers[i].queryProjection = try transform(p + "self_attn.q_proj", tower.layers[i].queryProjection)
+            tower.layers[i].keyProjection = try transform(p + "self_attn.k_proj", tower.layers[i].keyProjection)
+            tower.layers[i].valueProjection = try transform(p + "self_attn.v_proj", tower.layers[i].valueProjection)
+            tower.layers[i].outputProjection = try transform(p + "self_attn.out_proj", tower.layers[i].outputProjection)
+            tower.layers[i].fc1 = try transform(p + "mlp.fc1", tower.layers[i].fc1)
+            tower.layers[i].fc2 = try transform(p + "mlp.fc2", tower.layers[i].fc2)
+        }
+        projector1 = try transform("multi_modal_projector.linear_1", projector1)
+        projector2 = try transform("multi_modal_projector.linear_2", projector2)
+    }
+
     public var parameterCount: Int {
         tower.parameterCount + projector1.inFeatures * projector1.outFeatures + projector2.inFeatures * projector2.outFeatures
             + (config.projectorBias ? projector1.outFeatures + projector2.outFeatures : 0)
