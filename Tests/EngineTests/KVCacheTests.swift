@@ -87,14 +87,16 @@ func naiveCausalAttention(
         #expect(f16.keys(layer: 1) == rounded(keys))
         #expect(f16.values(layer: 1) == rounded(values))
         #expect(f16.byteCount == total * width * 2 * 2)
-        let queryCount = 4
-        let queries = pseudoRandom(queryCount * heads * headDim, seed: 13)
-        let exact = naiveCausalAttention(queries: queries, keys: keys, values: values, queryCount: queryCount,
-                                         tokenCount: total, heads: heads, kvHeads: kvHeads, headDim: headDim)
-        let halfExact = naiveCausalAttention(queries: queries, keys: rounded(keys), values: rounded(values),
-                                             queryCount: queryCount, tokenCount: total, heads: heads, kvHeads: kvHeads, headDim: headDim)
-        #expect(maxAbsDifference(attend(f32, layer: 1, queries: queries, queryCount: queryCount, heads: heads), exact) < 1e-5)
-        #expect(maxAbsDifference(attend(f16, layer: 1, queries: queries, queryCount: queryCount, heads: heads), halfExact) < 1e-5)
+        // 1 and 4 queries take the decode path, 9 the matrix-product path.
+        for queryCount in [1, 4, 9] {
+            let queries = pseudoRandom(queryCount * heads * headDim, seed: 13)
+            let exact = naiveCausalAttention(queries: queries, keys: keys, values: values, queryCount: queryCount,
+                                             tokenCount: total, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            let halfExact = naiveCausalAttention(queries: queries, keys: rounded(keys), values: rounded(values),
+                                                 queryCount: queryCount, tokenCount: total, heads: heads, kvHeads: kvHeads, headDim: headDim)
+            #expect(maxAbsDifference(attend(f32, layer: 1, queries: queries, queryCount: queryCount, heads: heads), exact) < 1e-5)
+            #expect(maxAbsDifference(attend(f16, layer: 1, queries: queries, queryCount: queryCount, heads: heads), halfExact) < 1e-5)
+        }
     }
 
     /// Shared prefill: continuing a copy must leave the original's future outputs unchanged.

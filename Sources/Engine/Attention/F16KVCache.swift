@@ -1,8 +1,9 @@
 /// The full-precision baseline KV cache: keys and values stored as IEEE half ("FP16 baseline").
 ///
 /// Storage per layer is one preallocated buffer of `[capacity, kvHeads, headDim]` half values that
-/// grows in steps of `growthStep` tokens, never per token. `attend` widens the stored keys and
-/// values to Float32 and computes causal softmax attention in Float32. Arrays are copy-on-write,
+/// grows in steps of `growthStep` tokens, never per token. `attend` computes causal softmax
+/// attention in Float32 from the stored halves: decode steps widen row by row as they read,
+/// prefills widen the layer once and use matrix products. Arrays are copy-on-write,
 /// so `copy()` is cheap until either cache is extended, and the two never affect each other.
 public final class F16KVCache: KVCache {
     public let layerCount: Int
@@ -75,8 +76,21 @@ public final class F16KVCache: KVCache {
     ) {
         guard queryCount > 0 else { return }
         let tokens = counts[layer]
-        let elements = tokens * tokenStride
         precondition(queryCount <= tokens, "attend called for more queries than stored tokens")
+        if queryCount < AttentionMath.matmulMinimumQueries {
+            // Decode: read the half-precision rows directly.
+            keys[layer].withUnsafeBufferPointer { k in
+                values[layer].withUnsafeBufferPointer { v in
+                    HalfAttention.attend(
+                        queries: queries.baseAddress!, queryCount: queryCount, heads: heads, keys: k.baseAddress!,
+                        values: v.baseAddress!, tokenCount: tokens, kvHeads: kvHeads, headDim: headDim, scale: scale,
+                        output: output.baseAddress!)
+                }
+            }
+            return
+        }
+        // Prefill: widen once, then attention as matrix products.
+        let elements = tokens * tokenStride
         if widenedKeys.count < elements {
             widenedKeys = [Float](repeating: 0, count: elements + growthStep * tokenStride)
             widenedValues = widenedKeys
