@@ -27,7 +27,9 @@ struct ScratchCheckpoint {
 
 /// A safetensors file built byte by byte: header entries and raw data.
 func safetensorsBytes(header: [String: Any], data: [UInt8], headerLengthOverride: UInt64? = nil) throws -> Data {
-    let json = try JSONSerialization.data(withJSONObject: header)
+    var json = try JSONSerialization.data(withJSONObject: header)
+    // Pad with spaces as the Python writer does, so that the data starts 8-byte aligned.
+    while json.count % 8 != 0 { json.append(0x20) }
     var bytes = Data()
     var length = (headerLengthOverride ?? UInt64(json.count)).littleEndian
     withUnsafeBytes(of: &length) { bytes.append(contentsOf: $0) }
@@ -133,6 +135,29 @@ func loadError(_ directory: URL) -> CheckpointError? {
         #expect(error?.kind == .unsupportedDType)
         #expect(error?.message.contains("'position_ids'") == true)
         #expect(error?.message.contains("I64") == true)
+    }
+
+    /// safetensors does not align tensor data; a misaligned f32 tensor is copied, and reads right.
+    @Test func misalignedTensorsReadCorrectly() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-align-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let header: [String: Any] = [
+            "a": ["dtype": "F16", "shape": [1], "data_offsets": [0, 2]],
+            "b": ["dtype": "F32", "shape": [2], "data_offsets": [2, 10]],
+            "__metadata__": ["format": "pt"],
+        ]
+        var data: [UInt8] = []
+        withUnsafeBytes(of: Float16(1.5).bitPattern.littleEndian) { data += $0 }
+        for value in [Float(-3.25), 7] { withUnsafeBytes(of: value.bitPattern.littleEndian) { data += $0 } }
+        try safetensorsBytes(header: header, data: data).write(to: file)
+        let safetensors = try SafetensorsFile(url: file)
+        #expect(safetensors.metadata["format"] == "pt")
+        let b = try safetensors.tensor("b")
+        // In the file "b" starts 2 bytes after an 8-aligned data start (the mapping is page-aligned).
+        #expect(b.owner !== safetensors.mapping)
+        #expect(Int(bitPattern: b.data) % 4 == 0)
+        #expect(b.floats() == [-3.25, 7])
+        #expect(try safetensors.tensor("a").floats() == [1.5])
     }
 
     @Test func unsupportedModelTypeNamesTypeAndFile() throws {
