@@ -167,4 +167,22 @@ import TestSupport
         let logits = try model.prefill(tokens: inputs.promptIds, images: [image], cache: model.language.makeReferenceCache())
         #expect(maxAbsDifference(logits, try fixture.array("prefill_logits").values) <= 1e-3)
     }
+
+    /// The one-call pipeline gives what the separate steps give.
+    @Test(arguments: ["llava-gemma", "gemma-text-f16"])
+    func generateRunsThePipeline(name: String) throws {
+        let fixture = ModelFixture(name: name)
+        let model = try Model(directory: fixture.directory)
+        let inputs = try fixture.inputs()
+        let pixels = fixture.isMultimodal ? [try fixture.array("pixel_values").values] : []
+        let result = try model.generate(tokens: inputs.promptIds, pixelValues: pixels, maxNewTokens: 16)
+        #expect(result.output.tokens == inputs.greedyTokens)
+        #expect(result.promptPositions == inputs.expandedLength)
+        #expect(result.promptLogits.count == model.language.config.vocabSize)
+        let expected = try fixture.array("prefill_logits").values
+        #expect(maxAbsDifference(result.promptLogits, expected) <= 2e-3 * (expected.map(abs).max() ?? 1))
+        #expect(result.timings.decodeSteps == inputs.greedyTokens.count - 1)
+        #expect(result.timings.prefillSeconds > 0 && result.timings.decodeSeconds > 0)
+        #expect((result.timings.visionSeconds > 0) == fixture.isMultimodal)
+    }
 }
