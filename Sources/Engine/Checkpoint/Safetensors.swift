@@ -45,8 +45,7 @@ public struct Tensor: @unchecked Sendable {
         case .f32:
             destination.update(from: data.assumingMemoryBound(to: Float.self) + start, count: count)
         case .f16:
-            let source = data.assumingMemoryBound(to: Float16.self) + start
-            for i in 0..<count { destination[i] = Float(source[i]) }
+            HalfConversion.widen(data.assumingMemoryBound(to: UInt16.self) + start, into: destination, count: count)
         case .bf16:
             let source = data.assumingMemoryBound(to: UInt16.self) + start
             for i in 0..<count { destination[i] = Float(bitPattern: UInt32(source[i]) << 16) }
