@@ -175,6 +175,19 @@ func naiveCausalAttention(
         }
     }
 
+    /// `fastExp` against the C library over the range softmax and the activations use.
+    @Test func fastExpIsWithinTwoUlpOfExpf() {
+        var worst: Float = 0
+        for step in -87_000...88_000 {
+            let x = Float(step) / 1000
+            let reference = Foundation.expf(x)
+            worst = max(worst, abs(fastExp(x) - reference) / reference.ulp)
+        }
+        #expect(worst <= 2)
+        #expect(fastExp(0) == 1)
+        #expect(fastExp(-1000) < 1e-37 && fastExp(-1000) >= 0)
+    }
+
     @Test func activationConfigNames() {
         #expect(Activation(configName: "gelu_new") == .geluTanh)
         #expect(Activation(configName: "quick_gelu") == .quickGELU)
@@ -230,7 +243,8 @@ func naiveCausalAttention(
         #expect(fast.contains { $0 != 0 })
     }
 
-    /// The matmul path (blocks of 64 queries, masked softmax) against the per-head SIMD path.
+    /// The matmul path (blocks of 32 score rows here, so several blocks; masked softmax) against the
+    /// per-head SIMD path.
     @Test(arguments: [(70, 75, 4, 2, true), (70, 70, 8, 1, true), (17, 17, 3, 3, false), (9, 40, 2, 1, true)])
     func blockedAttentionMatchesPerHead(queryCount: Int, tokenCount: Int, heads: Int, kvHeads: Int, causal: Bool) {
         let headDim = 12
@@ -242,12 +256,12 @@ func naiveCausalAttention(
         var perHead = blocked
         blocked.withUnsafeMutableBufferPointer { out in
             AttentionMath.blocked(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
-                                  tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
-                                  scale: scale, output: out.baseAddress!)
+                                  layout: .tokenMajor(kvHeads: kvHeads, headDim: headDim), tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
+                                  scale: scale, output: out.baseAddress!, blockRows: 32)
         }
         perHead.withUnsafeMutableBufferPointer { out in
             AttentionMath.perHead(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
-                                  tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
+                                  layout: .tokenMajor(kvHeads: kvHeads, headDim: headDim), tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal,
                                   scale: scale, output: out.baseAddress!)
         }
         #expect(maxAbsDifference(blocked, perHead) < 1e-5)

@@ -1,5 +1,28 @@
 import Dispatch
 
+/// Where key/value element (token `t`, KV head `g`, dimension `d`) sits in a buffer:
+/// `t·rowStride + g·headStride + d`.
+public struct KVLayout: Sendable, Equatable {
+    public var rowStride: Int
+    public var headStride: Int
+
+    public init(rowStride: Int, headStride: Int) {
+        self.rowStride = rowStride
+        self.headStride = headStride
+    }
+
+    /// `[tokens, kvHeads, headDim]`: the `KVCache` protocol's layout and the projections' output.
+    public static func tokenMajor(kvHeads: Int, headDim: Int) -> KVLayout {
+        KVLayout(rowStride: kvHeads * headDim, headStride: headDim)
+    }
+
+    /// `[kvHeads, capacity, headDim]`: each head's rows contiguous, as the caches store them, so
+    /// that reading one head streams through memory instead of jumping a whole row per token.
+    public static func headMajor(capacity: Int, headDim: Int) -> KVLayout {
+        KVLayout(rowStride: headDim, headStride: capacity * headDim)
+    }
+}
+
 /// Scaled-dot-product attention over Float32 keys and values, shared by the KV caches and the
 /// vision tower.
 public enum AttentionMath {
@@ -103,54 +126,65 @@ public enum AttentionMath {
 
     /// Multi-head attention with grouped KV heads; heads run in parallel.
     ///
-    /// Layouts: queries/output `[queryCount, heads, headDim]`; keys/values `[tokenCount, kvHeads, headDim]`.
+    /// Layouts: queries/output `[queryCount, heads, headDim]`; keys/values as `layout` says.
     /// When `causal`, query `i` sees positions `< tokenCount − queryCount + i + 1`; otherwise all.
     ///
     /// Many queries at once (prefill, the vision tower) go through `MatMul.linear` in blocks
     /// (`blocked`); few (decode) run head by head on the cores (`perHead`).
     public static func multiHead(
         queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
-        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, layout: KVLayout, tokenCount: Int, kvHeads: Int,
+        headDim: Int, causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>, scratch: AttentionScratch? = nil
     ) {
         if queryCount >= matmulMinimumQueries {
-            blocked(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
-                    tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale, output: output)
+            blocked(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values, layout: layout,
+                    tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale, output: output,
+                    scratch: scratch)
         } else {
-            perHead(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values,
+            perHead(queries: queries, queryCount: queryCount, heads: heads, keys: keys, values: values, layout: layout,
                     tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale, output: output)
         }
     }
 
     /// From this many queries on, attention is computed as matrix products.
     static let matmulMinimumQueries = 8
-    /// Queries per block of the matmul path: causal blocks skip keys after their last query.
-    static let queryBlock = 64
+    /// Score rows (queries × heads of a KV group) per block of the matmul path: large enough for
+    /// efficient matrix products, small enough that causal blocks skip most masked keys.
+    public static let blockRows = 512
 
     /// Attention as two matrix products per KV head and block of queries: `S = Q·Kᵀ` (the group's
-    /// heads stacked as rows), a masked softmax over the rows of `S`, then `O = P·V`.
+    /// heads stacked as rows, `blockRows` rows per block), a masked softmax over the rows of `S`,
+    /// then `O = P·V`.
     public static func blocked(
         queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
-        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, layout: KVLayout, tokenCount: Int, kvHeads: Int,
+        headDim: Int, causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>, blockRows: Int = blockRows,
+        scratch: AttentionScratch? = nil
     ) {
         precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
         let group = heads / kvHeads
         let d = headDim
         let t = tokenCount
+        let queryBlock = max(1, blockRows / group)
         let maxRows = min(queryBlock, queryCount) * group
-        let headKeys = UnsafeMutablePointer<Float>.allocate(capacity: t * d)
-        let valuesT = UnsafeMutablePointer<Float>.allocate(capacity: t * d)
-        let blockQueries = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * d)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * t)
-        let blockOutput = UnsafeMutablePointer<Float>.allocate(capacity: maxRows * d)
-        defer {
-            for buffer in [headKeys, valuesT, blockQueries, scores, blockOutput] { buffer.deallocate() }
-        }
-        let kvStride = kvHeads * d
+        let memory = scratch ?? AttentionScratch()
+        let headKeys = memory.floats(0, count: t * d)
+        let valuesT = memory.floats(1, count: t * d)
+        let blockQueries = memory.floats(2, count: maxRows * d)
+        let scores = memory.floats(3, count: maxRows * t)
+        let blockOutput = memory.floats(4, count: maxRows * d)
         let qStride = heads * d
         for g in 0..<kvHeads {
-            for row in 0..<t { (headKeys + row * d).update(from: keys + row * kvStride + g * d, count: d) }
+            let groupKeys = keys + g * layout.headStride
+            let groupValues = values + g * layout.headStride
+            // Q·Kᵀ needs the head's keys as a dense [t, d] matrix; head-major storage already is one.
+            let denseKeys: UnsafePointer<Float>
+            if layout.rowStride == d {
+                denseKeys = groupKeys
+            } else {
+                for row in 0..<t { (headKeys + row * d).update(from: groupKeys + row * layout.rowStride, count: d) }
+                denseKeys = UnsafePointer(headKeys)
+            }
             var blockStart = 0
             while blockStart < queryCount {
                 let blockQueryCount = min(queryBlock, queryCount - blockStart)
@@ -163,14 +197,15 @@ public enum AttentionMath {
                             .update(from: queries + (blockStart + i) * qStride + (g * group + h) * d, count: d)
                     }
                 }
-                MatMul.linear(blockQueries, rows: rows, weights: WeightMatrix(storage: .f32(headKeys), outFeatures: visible, inFeatures: d),
+                MatMul.linear(blockQueries, rows: rows, weights: WeightMatrix(storage: .f32(denseKeys), outFeatures: visible, inFeatures: d),
                               bias: nil, into: scores)
                 let firstPosition = t - queryCount + blockStart
                 let softmax = MaskedSoftmax(scores: scores, width: visible, blockQueryCount: blockQueryCount,
                                             firstVisible: causal ? firstPosition + 1 : visible, scale: scale)
                 softmax.run(rows: rows)
                 for row in 0..<visible {
-                    for k in 0..<d { valuesT[k * visible + row] = values[row * kvStride + g * d + k] }
+                    let v = groupValues + row * layout.rowStride
+                    for k in 0..<d { valuesT[k * visible + row] = v[k] }
                 }
                 MatMul.linear(scores, rows: rows, weights: WeightMatrix(storage: .f32(valuesT), outFeatures: d, inFeatures: visible),
                               bias: nil, into: blockOutput)
@@ -188,13 +223,13 @@ public enum AttentionMath {
     /// Attention head by head (heads in parallel) with the SIMD kernel `attendOne`.
     public static func perHead(
         queries: UnsafePointer<Float>, queryCount: Int, heads: Int,
-        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, tokenCount: Int, kvHeads: Int, headDim: Int,
-        causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
+        keys: UnsafePointer<Float>, values: UnsafePointer<Float>, layout: KVLayout, tokenCount: Int, kvHeads: Int,
+        headDim: Int, causal: Bool, scale: Float, output: UnsafeMutablePointer<Float>
     ) {
         precondition(heads % kvHeads == 0, "heads must be a multiple of kvHeads")
         let job = HeadJob(
-            queries: queries, keys: keys, values: values, output: output, queryCount: queryCount, heads: heads,
-            tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale)
+            queries: queries, keys: keys, values: values, output: output, layout: layout, queryCount: queryCount,
+            heads: heads, tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale)
         // Thread start-up costs more than tiny attention (single-token decode of small models).
         if heads > 1 && heads * queryCount * tokenCount * headDim >= 1 << 16 {
             DispatchQueue.concurrentPerform(iterations: heads) { job.run(head: $0) }
@@ -251,40 +286,27 @@ private struct HeadJob: @unchecked Sendable {
     let keys: UnsafePointer<Float>
     let values: UnsafePointer<Float>
     let output: UnsafeMutablePointer<Float>
+    let layout: KVLayout
     let queryCount, heads, tokenCount, kvHeads, headDim: Int
     let causal: Bool
     let scale: Float
 
     func run(head h: Int) {
         let kvHead = h / (heads / kvHeads)
-        let rowStride = kvHeads * headDim
         let queryStride = heads * headDim
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: max(tokenCount, 1))
         defer { scores.deallocate() }
         for i in 0..<queryCount {
             let visible = causal ? tokenCount - queryCount + i + 1 : tokenCount
             AttentionMath.attendOne(
-                query: queries + i * queryStride + h * headDim, keys: keys + kvHead * headDim,
-                values: values + kvHead * headDim, rowStride: rowStride, count: visible, headDim: headDim,
+                query: queries + i * queryStride + h * headDim, keys: keys + kvHead * layout.headStride,
+                values: values + kvHead * layout.headStride, rowStride: layout.rowStride, count: visible, headDim: headDim,
                 scale: scale, scores: scores, output: output + i * queryStride + h * headDim)
         }
     }
 }
 
 extension Float {
-    @inline(__always) var exponential: Float { _exp(self) }
+    /// `eˢᵉˡᶠ` through `fastExp` (softmax inputs are ≤ 0 after the max is subtracted).
+    @inline(__always) var exponential: Float { fastExp(self) }
 }
-
-@inline(__always) private func _exp(_ x: Float) -> Float {
-    #if canImport(Glibc)
-    return Glibc.expf(x)
-    #else
-    return Darwin.expf(x)
-    #endif
-}
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -29,18 +29,18 @@ public enum Activation: String, Sendable, CaseIterable {
         }
     }
 
-    @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + expf(-x)) }
+    @inline(__always) static func silu(_ x: Float) -> Float { x / (1 + fastExp(-x)) }
 
     @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678118654752)) }
 
     /// `0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))` with `1 + tanh(u) = 2 − 2/(e^{2u} + 1)`: one
-    /// `expf` instead of `tanhf`, exact to float rounding in the sum (and saturating correctly).
+    /// exponential instead of `tanhf` (saturating correctly at both ends).
     @inline(__always) static func geluTanh(_ x: Float) -> Float {
         let u = 0.79788456080286536 * (x + 0.044715 * x * x * x)
-        return x - x / (expf(2 * u) + 1)
+        return x - x / (fastExp(2 * u) + 1)
     }
 
-    @inline(__always) static func quickGELU(_ x: Float) -> Float { x / (1 + expf(-1.702 * x)) }
+    @inline(__always) static func quickGELU(_ x: Float) -> Float { x / (1 + fastExp(-1.702 * x)) }
 
     /// Applies the activation in place to `count` values (split over the cores when large).
     public func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {

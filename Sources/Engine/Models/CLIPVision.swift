@@ -182,7 +182,8 @@ public struct CLIPVisionTower: Sendable {
             layer.valueProjection.apply(input, rows: tokens, into: v)
             AttentionMath.multiHead(
                 queries: q.baseAddress!, queryCount: tokens, heads: config.numAttentionHeads, keys: k.baseAddress!,
-                values: v.baseAddress!, tokenCount: tokens, kvHeads: config.numAttentionHeads, headDim: config.headDim,
+                values: v.baseAddress!, layout: .tokenMajor(kvHeads: config.numAttentionHeads, headDim: config.headDim),
+                tokenCount: tokens, kvHeads: config.numAttentionHeads, headDim: config.headDim,
                 causal: false, scale: 1 / Float(config.headDim).squareRoot(), output: attention.baseAddress!)
             layer.outputProjection.apply(UnsafeBufferPointer(attention), rows: tokens, into: projected)
             for i in 0..<n { x[i] += projected[i] }
