@@ -54,6 +54,19 @@ import TestSupport
         #expect(gemma2B.text.bosTokenId == 2 && gemma2B.text.eosTokenIds == [1])
     }
 
+    /// transformers ties a LLaVA model's embeddings when its text config does, and a Gemma text
+    /// config ties by default.
+    @Test func llavaTyingFollowsTheTextConfigDefault() throws {
+        func tied(_ json: String) throws -> Bool? {
+            guard case .llava(let llava) = try resolve(json) else { return nil }
+            return llava.tieWordEmbeddings
+        }
+        #expect(try tied(#"{"model_type": "llava", "text_config": {"model_type": "gemma"}}"#) == true)
+        #expect(try tied(#"{"model_type": "llava", "text_config": {"model_type": "llama"}}"#) == false)
+        #expect(try tied(#"{"model_type": "llava", "text_config": {"model_type": "llama", "tie_word_embeddings": true}}"#) == true)
+        #expect(try tied(#"{"model_type": "llava", "tie_word_embeddings": true, "text_config": {"model_type": "llama"}}"#) == true)
+    }
+
     @Test func imageTokenIdAndIndexAreSynonyms() throws {
         for key in ["image_token_id", "image_token_index"] {
             guard case .llava(let llava) = try resolve(#"{"model_type": "llava", "\#(key)": 256000}"#) else {

@@ -34,7 +34,7 @@ public struct LlavaConfig: Sendable {
     }
 
     /// Decodes the top-level object; `textConfig` is decoded by the registry for its `model_type`.
-    init(json: [String: Any], text: DecoderConfig, textTie: Bool?, file: String) throws {
+    init(json: [String: Any], text: DecoderConfig, textTie: Bool, file: String) throws {
         self.text = text
         let visionJSON = json["vision_config"] as? [String: Any] ?? [:]
         let visionType = visionJSON["model_type"] as? String ?? "clip_vision_model"
@@ -80,7 +80,7 @@ public struct LlavaConfig: Sendable {
         }
         projectorActivation = activation
         projectorBias = json["multimodal_projector_bias"] as? Bool ?? true
-        tieWordEmbeddings = (json["tie_word_embeddings"] as? Bool ?? false) || (textTie ?? false)
+        tieWordEmbeddings = (json["tie_word_embeddings"] as? Bool ?? false) || textTie
         for layer in resolvedFeatureLayers where layer < 0 || layer > vision.numHiddenLayers {
             throw CheckpointError(
                 .invalidConfig,

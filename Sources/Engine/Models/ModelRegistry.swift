@@ -68,7 +68,8 @@ public enum ModelRegistry {
                         "\(file): text_config model_type '\(textType)' is not supported; expected one of \(languageModels.keys.sorted().joined(separator: ", "))")
                 }
                 let (text, tie) = try decode(try JSONSerialization.data(withJSONObject: textJSON), file)
-                return .llava(try LlavaConfig(json: json, text: text, textTie: textJSON["tie_word_embeddings"] == nil ? nil : tie, file: file))
+                // The text config's own default counts (Gemma ties, Llama does not), as in transformers.
+                return .llava(try LlavaConfig(json: json, text: text, textTie: tie, file: file))
             }
         } catch let error as DecodingError {
             throw CheckpointError(.invalidConfig, "\(file): \(describe(error))")
