@@ -185,4 +185,22 @@ import TestSupport
         #expect(result.timings.prefillSeconds > 0 && result.timings.decodeSeconds > 0)
         #expect((result.timings.visionSeconds > 0) == fixture.isMultimodal)
     }
+
+    /// Two placeholders take two images, in order.
+    @Test func twoImagesFillTwoPlaceholdersInOrder() throws {
+        let fixture = ModelFixture(name: "llava-llama")
+        let model = try Model(directory: fixture.directory)
+        let imageId = try #require(model.imageTokenId)
+        let pixels = try fixture.array("pixel_values").values
+        let first = try model.imageFeatures(pixelValues: pixels)
+        let second = try model.imageFeatures(pixelValues: pixels.map { -$0 })
+        #expect(first != second)
+        let h = model.language.config.hiddenSize
+        let embeddings = try model.inputEmbeddings(tokens: [1, imageId, 5, imageId], images: [first, second])
+        #expect(embeddings.count == (2 + 2 * first.count) * h)
+        #expect(Array(embeddings[h..<(h + first.values.count)]) == first.values)
+        let secondStart = (2 + first.count) * h
+        #expect(Array(embeddings[secondStart...]) == second.values)
+        #expect(Array(embeddings[(secondStart - h)..<secondStart]) == (try model.language.embed([5])))
+    }
 }
