@@ -4,7 +4,7 @@
 /// `eʳ` on |r| ≤ ln2/2 (the Cephes `expf` coefficients), then `2ⁿ` put into the exponent bits.
 /// Within 2 ulp of `expf` on [−87, 88]; inputs outside are clamped (0 and overflow are not
 /// reached, which softmax and the activations never need). `expf` is the scalar twin.
-@inline(__always)
+@inlinable @inline(__always)
 public func fastExp(_ input: Float) -> Float {
     let x = min(max(input, -87.0), 88.0)
     // Round x·log2(e) to the nearest integer with the 1.5·2²³ trick (no floor call).
