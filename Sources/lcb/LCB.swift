@@ -17,6 +17,7 @@ struct LCB: AsyncParsableCommand {
             CheckCommand.self,
             DataCommand.self,
             TokenizeCommand.self,
+            InspectCommand.self,
         ]
     )
 
