@@ -16,13 +16,13 @@ import Testing
         let gear = try #require(try QuantizationSpecParser.parseKV("gear:4,rank=3,seed=9"))
         #expect(gear.rank == 3 && gear.prefillRank == 4 && gear.seed == 9 && gear.groupSize == 64 && gear.fraction == 0.02)
         #expect(gear.canonicalDescription
-                == "gear:4,group_size=64,residual=64,fraction=0.02,rank=3,prefill_rank=4,iterations=3,seed=9,regime=attention")
+                == "gear:4,group_size=64,residual=64,fraction=0.02,rank=3,prefill_rank=4,iterations=3,seed=9,regime=store")
         #expect(try QuantizationSpecParser.parseKV("kivi:2")?.method == .group)
         #expect(try QuantizationSpecParser.parseKV("gear_l:2")?.method == .gearL)
         #expect(try QuantizationSpecParser.parseKV("uniform:8,scope=per_token")?.scope == .perToken)
         #expect(try QuantizationSpecParser.parseKV("fp16") == nil)
         let flexgen = try #require(try QuantizationSpecParser.parseKV("group:4,variant=flexgen"))
-        #expect(flexgen.variant == .flexgen && flexgen.canonicalDescription == "group:4,variant=flexgen,regime=attention")
+        #expect(flexgen.variant == .flexgen && flexgen.canonicalDescription == "group:4,variant=flexgen,regime=store")
     }
 
     @Test func canonicalDescriptionParsesBack() throws {

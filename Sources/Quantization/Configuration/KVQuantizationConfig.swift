@@ -72,7 +72,7 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
     public init(method: KVQuantizationMethod, bits: QuantizationBits) {
         self.method = method
         self.bits = bits
-        self.regime = .attention
+        self.regime = .store
         self.scope = .perTensor
         self.variant = .kivi
         self.fraction = 0
