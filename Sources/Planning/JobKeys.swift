@@ -1,0 +1,90 @@
+/// The recipe of every content key: which inputs each job kind's key hashes, in one place.
+///
+/// Each recipe names exactly what determines the job's output (DESIGN.md, "Content keys"), and
+/// nothing else: names from the spec, YAML order and the settings of later stages never enter.
+/// A key may include the key of an upstream job or identity instead of repeating its inputs; that
+/// hashes the same inputs. `numerics` is the engine's numerics version: bump it when a kernel
+/// change alters outputs, and every result keyed with the old version stops being served.
+public struct JobKeys: Sendable {
+    /// The engine's numerics version.
+    public let numerics: Int
+    /// The metric implementations' version (scoring keys only).
+    public let metrics: Int
+
+    public init(numerics: Int, metrics: Int) {
+        self.numerics = numerics
+        self.metrics = metrics
+    }
+
+    /// One checkpoint quantized with one configuration.
+    public func weightQuantization(model: ModelIdentity, dtype: String, weights: WeightQuantization) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.weightQuantization.rawValue), "checkpoint": .key(model.weights),
+            "dtype": .string(dtype), "config": weights.canonical, "numerics": .integer(numerics),
+        ]))
+    }
+
+    /// The identity of the weights one side (language or vision) of a model computes with: the
+    /// checkpoint as stored, or its quantization job's key when the configuration touches that side.
+    public func weightsIdentity(model: ModelIdentity, dtype: String, quantization: ContentKey?) -> ContentKey {
+        ContentKey(.object([
+            "checkpoint": .key(model.weights), "dtype": .string(dtype),
+            "quantized": .optional(quantization, CanonicalValue.key),
+        ]))
+    }
+
+    /// Vision tower + projector on one image.
+    public func visionEncoding(visionWeights: ContentKey, preprocessor: ContentKey, preprocessing: ImagePreprocessing,
+                               image: ContentKey) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.visionEncoding.rawValue), "weights": .key(visionWeights),
+            "preprocessing": .object(["mode": .string(preprocessing.rawValue), "config": .key(preprocessor)]),
+            "image": .key(image), "numerics": .integer(numerics),
+        ]))
+    }
+
+    /// A whole prompt prefilled; `kv` only under `attention`, where the quantized cache is read
+    /// during prefill.
+    public func prefill(languageWeights: ContentKey, tokenizer: ContentKey, prompt: String, vision: ContentKey?,
+                        kv: KVQuantization?) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.prefill.rawValue), "weights": .key(languageWeights), "tokenizer": .key(tokenizer),
+            "prompt": .string(prompt), "vision": .optional(vision, CanonicalValue.key),
+            "kv": kv?.canonical ?? .null, "numerics": .integer(numerics),
+        ]))
+    }
+
+    /// The prompt through the image prefilled in full precision (`prefix`).
+    public func prefixPrefill(languageWeights: ContentKey, tokenizer: ContentKey, prefix: String,
+                              vision: ContentKey?) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.prefixPrefill.rawValue), "weights": .key(languageWeights), "tokenizer": .key(tokenizer),
+            "prefix": .string(prefix), "vision": .optional(vision, CanonicalValue.key), "numerics": .integer(numerics),
+        ]))
+    }
+
+    /// What a decode job adds to its prefill: the KV configuration and the generation settings.
+    /// Computed once per cell; `decode` hashes it with each sample's prefill.
+    public func decodeSettings(kv: KVQuantization?, generation: GenerationSettings) -> ContentKey {
+        ContentKey(.object(["kv": kv?.canonical ?? .null, "generation": generation.canonical, "numerics": .integer(numerics)]))
+    }
+
+    /// Generation from a prefill; under `prefix` the question text is prefilled here, against the
+    /// quantized prefix, so it is part of the key.
+    public func decode(prefill: ContentKey, question: String?, settings: ContentKey) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.decode.rawValue), "from": .key(prefill),
+            "question": .optional(question, CanonicalValue.string), "settings": .key(settings),
+        ]))
+    }
+
+    /// Scoring one answer against a sample's references with the dataset's metrics.
+    public func scoring(answer: ContentKey, references: [String], metrics metricNames: [String]) -> ContentKey {
+        ContentKey(.object([
+            "kind": .string(JobKind.scoring.rawValue), "answer": .key(answer),
+            "references": .array(references.map(CanonicalValue.string)),
+            "metrics": .array(Array(Set(metricNames)).sorted().map(CanonicalValue.string)),
+            "metrics_version": .integer(metrics),
+        ]))
+    }
+}

@@ -1,0 +1,421 @@
+import Crypto
+
+/// Lowers cells into a job graph keyed by content and removes the work the regimes let cells share.
+///
+/// Pure apart from what its injected `ModelInspecting` and `SampleSource` do: the same cells,
+/// inspections and samples always give the same plan.
+public struct Planner: Sendable {
+    public var inspector: any ModelInspecting
+    public var samples: any SampleSource
+    /// False gives the naive plan: every cell does all its own work (`--no-dedup`).
+    public var deduplicate: Bool
+    public var keys: JobKeys
+
+    /// The engine numerics version keys use until the engine publishes its own constant.
+    public static let defaultNumericsVersion = 1
+    /// The metrics version scoring keys use until the metrics publish their own constant.
+    public static let defaultMetricsVersion = 1
+
+    public init(inspector: any ModelInspecting, samples: any SampleSource, deduplicate: Bool = true,
+                numericsVersion: Int = Planner.defaultNumericsVersion, metricsVersion: Int = Planner.defaultMetricsVersion) {
+        self.inspector = inspector
+        self.samples = samples
+        self.deduplicate = deduplicate
+        self.keys = JobKeys(numerics: numericsVersion, metrics: metricsVersion)
+    }
+
+    /// Plans `cells` (from one or several specs) together.
+    public func plan(_ cells: [Cell]) -> Plan {
+        var builder = PlanBuilder(planner: self)
+        for cell in cells { builder.add(cell) }
+        return builder.finish()
+    }
+}
+
+/// A job not yet placed in the final order: `(kind, index among jobs of that kind)`.
+struct JobHandle: Hashable {
+    let kind: JobKind
+    let local: Int32
+}
+
+private struct PendingJob {
+    let key: ContentKey
+    let dependencies: [JobHandle]
+    let cost: JobCost?
+    let work: JobWork
+}
+
+/// Per-model facts the builder needs again and again.
+private struct ModelEntry {
+    let planned: PlannedModel
+    var identity: ModelIdentity { planned.inspection.identity }
+    var architecture: ModelArchitecture? { planned.inspection.architecture }
+}
+
+/// Everything a weight configuration means for one model, computed once.
+private struct WeightsEntry {
+    let quantizationJob: JobHandle?
+    let languageWeights: ContentKey
+    let visionWeights: ContentKey
+    /// Interned ids so that per-sample caches can be keyed by integers.
+    let languageID: Int
+    let visionID: Int
+}
+
+private struct DatasetEntry {
+    let planned: PlannedDataset
+    /// Sample-list keys by sample count (a cell's limits pick a prefix of the list).
+    var samplesKeys: [Int: ContentKey] = [:]
+}
+
+private struct SampleGroup: Hashable {
+    let model: Int
+    /// Interned language-side and vision-side weight identities.
+    let language: Int
+    let vision: Int
+    let dataset: Int
+    let regime: KVRegime
+    /// Interned KV configuration under `attention`, -1 otherwise.
+    let kv: Int
+}
+
+private struct PlanBuilder {
+    let planner: Planner
+    var keys: JobKeys { planner.keys }
+    var deduplicate: Bool { planner.deduplicate }
+
+    var models: [ModelEntry] = []
+    var modelIndex: [ModelDescriptor: Int] = [:]
+    var datasets: [DatasetEntry] = []
+    var datasetIndex: [DatasetDescriptor: Int] = [:]
+    var weightsEntries: [WeightsKey: WeightsEntry] = [:]
+    var weightIdentityIDs: [ContentKey: Int] = [:]
+    var kvIDs: [KVQuantization: Int] = [:]
+
+    var pending: [JobKind: [PendingJob]] = Dictionary(uniqueKeysWithValues: JobKind.allCases.map { ($0, []) })
+    var jobIndex: [ContentKey: JobHandle] = [:]
+    var prompts: [PromptGroup: [RenderedPrompt]] = [:]
+    var visionCache: [SampleGroup: [JobHandle?]] = [:]
+    var prefillCache: [SampleGroup: [JobHandle?]] = [:]
+
+    var cells: [PendingCell] = []
+    var cellIndex: [ContentKey: Int] = [:]
+    var requestedCells = 0
+    var naive = JobTally()
+    var notes: [String] = []
+
+    struct WeightsKey: Hashable {
+        let model: Int
+        let weights: WeightQuantization?
+    }
+
+    struct PromptGroup: Hashable {
+        let model: Int
+        let dataset: Int
+    }
+
+    struct PendingCell {
+        let cell: Cell
+        var labels: [CellLabel]
+        let key: ContentKey
+        let model: Int
+        let dataset: Int
+        let sampleCount: Int
+        let decodeJobs: [JobHandle]
+        let scoringJobs: [JobHandle]
+        /// The work this cell would do alone, added to `naive` again for each identical cell.
+        let ownWork: JobTally
+    }
+
+    init(planner: Planner) { self.planner = planner }
+
+    // MARK: Tables
+
+    mutating func modelEntry(_ descriptor: ModelDescriptor) -> Int {
+        if let index = modelIndex[descriptor] { return index }
+        let inspection = planner.inspector.inspect(descriptor)
+        notes.append(contentsOf: inspection.notes)
+        models.append(ModelEntry(planned: PlannedModel(descriptor: descriptor, inspection: inspection)))
+        modelIndex[descriptor] = models.count - 1
+        return models.count - 1
+    }
+
+    mutating func datasetEntry(_ descriptor: DatasetDescriptor) -> Int {
+        if let index = datasetIndex[descriptor] { return index }
+        var list = planner.samples.samples(of: descriptor)
+        if let limit = descriptor.limit, list.samples.count > limit { list.samples.removeLast(list.samples.count - limit) }
+        if let note = list.note { notes.append(note) }
+        datasets.append(DatasetEntry(planned: PlannedDataset(descriptor: descriptor, samples: list)))
+        datasetIndex[descriptor] = datasets.count - 1
+        return datasets.count - 1
+    }
+
+    mutating func samplesKey(dataset: Int, count: Int) -> ContentKey {
+        if let key = datasets[dataset].samplesKeys[count] { return key }
+        let samples = datasets[dataset].planned.samples.samples.prefix(count).map { sample -> CanonicalValue in
+            .object([
+                "image": .optional(sample.image, CanonicalValue.key), "question": .string(sample.question),
+                "references": .array(sample.references.map(CanonicalValue.string)),
+            ])
+        }
+        let key = ContentKey(.array(samples))
+        datasets[dataset].samplesKeys[count] = key
+        return key
+    }
+
+    mutating func interned(_ identity: ContentKey) -> Int {
+        if let id = weightIdentityIDs[identity] { return id }
+        weightIdentityIDs[identity] = weightIdentityIDs.count
+        return weightIdentityIDs.count - 1
+    }
+
+    mutating func interned(_ kv: KVQuantization) -> Int {
+        if let id = kvIDs[kv] { return id }
+        kvIDs[kv] = kvIDs.count
+        return kvIDs.count - 1
+    }
+
+    /// The weights entry of (model, configuration); creates the quantization job in dedup mode.
+    mutating func weightsEntry(model: Int, weights: WeightQuantization?, tally: inout JobTally) -> WeightsEntry {
+        let lookup = WeightsKey(model: model, weights: weights)
+        if deduplicate, let entry = weightsEntries[lookup] {
+            if let job = entry.quantizationJob { tally.add(.weightQuantization, cost(of: job)) }
+            return entry
+        }
+        let entry = models[model]
+        let dtype = entry.planned.descriptor.dtype
+        var job: JobHandle?
+        var jobKey: ContentKey?
+        if let weights {
+            let key = keys.weightQuantization(model: entry.identity, dtype: dtype, weights: weights)
+            let cost = entry.architecture.map { CostModel.weightQuantization($0, weights) }
+            job = addJob(.weightQuantization, key: key, dependencies: [], cost: cost,
+                         work: .quantizeWeights(model: model, weights: weights), tally: &tally)
+            jobKey = key
+        }
+        let touchesLanguage = weights?.targets.contains(.languageModel) ?? false
+        let touchesVision = weights?.touchesVision ?? false
+        let language = keys.weightsIdentity(model: entry.identity, dtype: dtype, quantization: touchesLanguage ? jobKey : nil)
+        let vision = keys.weightsIdentity(model: entry.identity, dtype: dtype, quantization: touchesVision ? jobKey : nil)
+        let result = WeightsEntry(quantizationJob: job, languageWeights: language, visionWeights: vision,
+                                  languageID: interned(language), visionID: interned(vision))
+        if deduplicate { weightsEntries[lookup] = result }
+        return result
+    }
+
+    func cost(of handle: JobHandle) -> JobCost? { pending[handle.kind]![Int(handle.local)].cost }
+    func key(of handle: JobHandle) -> ContentKey { pending[handle.kind]![Int(handle.local)].key }
+
+    /// Adds a job, or finds the one with the same key; counts it in `tally` either way.
+    mutating func addJob(_ kind: JobKind, key: ContentKey, dependencies: [JobHandle], cost: JobCost?, work: JobWork,
+                         tally: inout JobTally) -> JobHandle {
+        tally.add(kind, cost)
+        if deduplicate, let existing = jobIndex[key] { return existing }
+        let handle = JobHandle(kind: kind, local: Int32(pending[kind]!.count))
+        pending[kind]!.append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
+        if deduplicate { jobIndex[key] = handle }
+        return handle
+    }
+
+    // MARK: Lowering
+
+    mutating func add(_ cell: Cell) {
+        requestedCells += 1
+        let model = modelEntry(cell.model)
+        let dataset = datasetEntry(cell.dataset)
+        let available = datasets[dataset].planned.samples.samples.count
+        let sampleCount = min(available, cell.sampleLimit ?? available)
+        let identity = models[model].identity
+        let cellKey = ContentKey(.object([
+            "model": .object([
+                "checkpoint": .key(identity.weights), "tokenizer": .key(identity.tokenizer),
+                "preprocessor": .key(identity.preprocessor), "dtype": .string(cell.model.dtype),
+                "template": .string(cell.model.template.text), "preprocessing": .string(cell.model.preprocessing.rawValue),
+            ]),
+            "weights": cell.weights?.canonical ?? .null, "kv": cell.kv?.canonical ?? .null,
+            "samples": .key(samplesKey(dataset: dataset, count: sampleCount)),
+            "prompt_suffix": .string(cell.dataset.promptSuffix),
+            "metrics": .array(Array(Set(cell.dataset.metrics)).sorted().map(CanonicalValue.string)),
+            "generation": cell.generation.canonical,
+            "numerics": .integer(keys.numerics), "metrics_version": .integer(keys.metrics),
+        ]))
+        if deduplicate, let existing = cellIndex[cellKey] {
+            cells[existing].labels.append(cell.label)
+            naive.add(cells[existing].ownWork)
+            return
+        }
+
+        var tally = JobTally()
+        let weights = weightsEntry(model: model, weights: cell.weights, tally: &tally)
+        let architecture = models[model].architecture
+        let regime = cell.regime
+        let attentionKV = regime == .attention ? cell.kv.map { interned($0) } : nil
+        let group = SampleGroup(model: model, language: weights.languageID, vision: weights.visionID, dataset: dataset,
+                                regime: regime, kv: attentionKV ?? -1)
+        let visionGroup = SampleGroup(model: model, language: -1, vision: weights.visionID, dataset: dataset,
+                                      regime: .store, kv: -1)
+        let prompts = renderedPrompts(model: model, dataset: dataset)
+        let samples = datasets[dataset].planned.samples.samples
+        let settings = keys.decodeSettings(kv: cell.kv, generation: cell.generation)
+        let quantizationDependency = weights.quantizationJob.map { [$0] } ?? []
+        if deduplicate {
+            if visionCache[visionGroup] == nil { visionCache[visionGroup] = Array(repeating: nil, count: available) }
+            if prefillCache[group] == nil { prefillCache[group] = Array(repeating: nil, count: available) }
+        }
+        let cellNumber = cells.count
+        var decodeJobs: [JobHandle] = []
+        var scoringJobs: [JobHandle] = []
+        decodeJobs.reserveCapacity(sampleCount)
+        scoringJobs.reserveCapacity(sampleCount)
+
+        for index in 0..<sampleCount {
+            let sample = samples[index]
+            let prompt = prompts[index]
+            let reference = SampleReference(dataset: dataset, index: index)
+
+            // Vision features: shared by everything that does not change the vision weights.
+            var vision: JobHandle?
+            if let image = sample.image {
+                if deduplicate, let cached = visionCache[visionGroup]![index] {
+                    tally.add(.visionEncoding, cost(of: cached))
+                    vision = cached
+                } else {
+                    let key = keys.visionEncoding(
+                        visionWeights: weights.visionWeights, preprocessor: models[model].identity.preprocessor,
+                        preprocessing: cell.model.preprocessing, image: image)
+                    let touches = cell.weights?.touchesVision ?? false
+                    vision = addJob(.visionEncoding, key: key, dependencies: touches ? quantizationDependency : [],
+                                    cost: architecture.map(CostModel.visionEncoding),
+                                    work: .encodeImage(model: model, weights: touches ? cell.weights : nil, sample: reference),
+                                    tally: &tally)
+                    if deduplicate { visionCache[visionGroup]![index] = vision }
+                }
+            }
+            let visionKey = vision.map { key(of: $0) }
+            let upstream = (vision.map { [$0] } ?? []) + quantizationDependency
+
+            // Prefill: per (LM weights, sample) under store, per (LM weights, image, prefix) under
+            // prefix, per (LM weights, KV config, sample) under attention.
+            let prefill: JobHandle
+            let prefillKind: JobKind = regime == .prefix ? .prefixPrefill : .prefill
+            if deduplicate, let cached = prefillCache[group]![index] {
+                tally.add(prefillKind, cost(of: cached))
+                prefill = cached
+            } else {
+                let key: ContentKey
+                let work: JobWork
+                var prefillCost: JobCost?
+                switch regime {
+                case .store, .attention:
+                    let kv = regime == .attention ? cell.kv : nil
+                    key = keys.prefill(languageWeights: weights.languageWeights, tokenizer: identity.tokenizer,
+                                       prompt: prompt.full, vision: visionKey, kv: kv)
+                    work = .prefill(model: model, weights: cell.weights, sample: reference, kv: kv)
+                    prefillCost = architecture.map {
+                        CostModel.prefill($0, cell.weights, context: 0, tokens: CostModel.promptTokens(prompt.full, architecture: $0),
+                                          storedBits: kv?.meanBits ?? 32)
+                    }
+                case .prefix:
+                    key = keys.prefixPrefill(languageWeights: weights.languageWeights, tokenizer: identity.tokenizer,
+                                             prefix: prompt.prefix, vision: visionKey)
+                    work = .prefillPrefix(model: model, weights: cell.weights, sample: reference)
+                    prefillCost = architecture.map {
+                        CostModel.prefill($0, cell.weights, context: 0, tokens: CostModel.promptTokens(prompt.prefix, architecture: $0),
+                                          storedBits: 32)
+                    }
+                }
+                prefill = addJob(prefillKind, key: key, dependencies: upstream, cost: prefillCost, work: work, tally: &tally)
+                if deduplicate { prefillCache[group]![index] = prefill }
+            }
+
+            let question = regime == .prefix ? prompt.suffix : nil
+            let decodeKey = keys.decode(prefill: key(of: prefill), question: question, settings: settings)
+            let decodeCost = architecture.map { arch -> JobCost in
+                let questionTokens = question.map { CostModel.estimatedTokens($0) } ?? 0
+                let context = CostModel.promptTokens(regime == .prefix ? prompt.prefix : prompt.full, architecture: arch)
+                return CostModel.decode(arch, cell.weights, kv: cell.kv, context: context, questionTokens: questionTokens,
+                                        generated: cell.generation.maxNewTokens)
+            }
+            let decode = addJob(.decode, key: decodeKey, dependencies: [prefill] + quantizationDependency, cost: decodeCost,
+                                work: .decode(cell: cellNumber, sample: index), tally: &tally)
+            let scoringKey = keys.scoring(answer: decodeKey, references: sample.references, metrics: cell.dataset.metrics)
+            let scoring = addJob(.scoring, key: scoringKey, dependencies: [decode], cost: JobCost.zero,
+                                 work: .score(cell: cellNumber, sample: index), tally: &tally)
+            decodeJobs.append(decode)
+            scoringJobs.append(scoring)
+        }
+
+        naive.add(tally)
+        cells.append(PendingCell(cell: cell, labels: [cell.label], key: cellKey, model: model, dataset: dataset,
+                                 sampleCount: sampleCount, decodeJobs: decodeJobs, scoringJobs: scoringJobs, ownWork: tally))
+        if deduplicate { cellIndex[cellKey] = cells.count - 1 }
+    }
+
+    mutating func renderedPrompts(model: Int, dataset: Int) -> [RenderedPrompt] {
+        let group = PromptGroup(model: model, dataset: dataset)
+        if let cached = prompts[group] { return cached }
+        let template = models[model].planned.descriptor.template
+        let descriptor = datasets[dataset].planned.descriptor
+        let rendered = datasets[dataset].planned.samples.samples.map { sample in
+            template.render(userText: descriptor.userText(for: sample), hasImage: sample.image != nil)
+        }
+        prompts[group] = rendered
+        return rendered
+    }
+
+    // MARK: Result
+
+    func finish() -> Plan {
+        var offsets: [JobKind: Int] = [:]
+        var total = 0
+        for kind in JobKind.allCases {
+            offsets[kind] = total
+            total += pending[kind]!.count
+        }
+        func global(_ handle: JobHandle) -> Int { offsets[handle.kind]! + Int(handle.local) }
+
+        var jobs: [Job] = []
+        jobs.reserveCapacity(total)
+        var planned = JobTally()
+        for kind in JobKind.allCases {
+            for job in pending[kind]! {
+                jobs.append(Job(kind: kind, key: job.key, dependencies: job.dependencies.map(global), cost: job.cost, work: job.work))
+                planned.add(kind, job.cost)
+            }
+        }
+        let plannedCells = cells.map { cell in
+            PlannedCell(cell: cell.cell, labels: cell.labels, key: cell.key, model: cell.model, dataset: cell.dataset,
+                        sampleCount: cell.sampleCount, decodeJobs: cell.decodeJobs.map(global),
+                        scoringJobs: cell.scoringJobs.map(global))
+        }
+        let provisional = models.contains { $0.identity.isProvisional } || datasets.contains { $0.planned.samples.isProvisional }
+        return Plan(
+            models: models.map(\.planned), datasets: datasets.map(\.planned), cells: plannedCells, jobs: jobs,
+            requestedCells: requestedCells, naive: naive, planned: planned, isDeduplicated: deduplicate,
+            notes: notes, isProvisional: provisional,
+            hash: Self.planHash(jobs: jobs, cells: plannedCells, deduplicated: deduplicate))
+    }
+
+    static func planHash(jobs: [Job], cells: [PlannedCell], deduplicated: Bool) -> ContentKey {
+        var hasher = SHA256()
+        var bytes = Array("lcb-plan-v1 \(deduplicated ? "dedup" : "naive")\n".utf8)
+        for (title, keys) in [("cells", cells.map(\.key)), ("jobs", jobs.map(\.key))] {
+            bytes.append(contentsOf: Array("\(title) \(keys.count)\n".utf8))
+            for key in keys.sorted() {
+                key.appendHex(to: &bytes)
+                bytes.append(0x0A)
+            }
+            hasher.update(data: bytes)
+            bytes.removeAll(keepingCapacity: true)
+        }
+        return ContentKey(digest: hasher.finalize())
+    }
+}
+
+extension JobTally {
+    mutating func add(_ other: JobTally) {
+        for (kind, count) in other.counts { counts[kind, default: 0] += count }
+        cost = cost + other.cost
+        unknownCost += other.unknownCost
+    }
+}

@@ -1,0 +1,119 @@
+/// One dataset sample as the planner needs it: its content, never its pixels.
+///
+/// The runner injects these from the real dataset loaders; `lcb plan` may use stand-ins (see
+/// `StandInSampleSource`). Only content enters keys: the `id` is for reports and progress.
+public struct SampleDescriptor: Sendable, Hashable {
+    /// The dataset's own id for the sample (question id, line number).
+    public var id: String
+    /// SHA-256 of the image file's bytes; nil for a text-only sample.
+    public var image: ContentKey?
+    /// The user text the template's `{question}` receives, before the dataset's prompt suffix.
+    public var question: String
+    /// Reference answers the metrics compare against.
+    public var references: [String]
+
+    public init(id: String, image: ContentKey?, question: String, references: [String] = []) {
+        self.id = id
+        self.image = image
+        self.question = question
+        self.references = references
+    }
+}
+
+/// Where a dataset's samples come from.
+public enum DatasetSource: Sendable, Hashable {
+    /// lcb's built-in synthetic probe suite.
+    case synthetic(seed: Int, size: Int, probes: [String])
+    /// A real dataset file or folder in one of the supported formats.
+    case file(format: String, path: String, split: String?)
+}
+
+/// A dataset as the planner sees it.
+public struct DatasetDescriptor: Sendable, Hashable {
+    /// The spec's name for it (a label; never part of a content key).
+    public var name: String
+    public var source: DatasetSource
+    /// At most this many samples (the first ones, in the dataset's order).
+    public var limit: Int?
+    /// Appended to every question on a new line (LLaVA's "Answer the question using a single
+    /// word or phrase."); empty for none.
+    public var promptSuffix: String
+    /// Metric names scoring computes.
+    public var metrics: [String]
+
+    public init(name: String, source: DatasetSource, limit: Int? = nil, promptSuffix: String = "", metrics: [String] = []) {
+        self.name = name
+        self.source = source
+        self.limit = limit
+        self.promptSuffix = promptSuffix
+        self.metrics = metrics
+    }
+
+    /// The text the template's `{question}` receives for one sample.
+    public func userText(for sample: SampleDescriptor) -> String {
+        promptSuffix.isEmpty ? sample.question : sample.question + "\n" + promptSuffix
+    }
+}
+
+/// A dataset's samples, in order, with a word on how real their identities are.
+public struct SampleList: Sendable {
+    public var samples: [SampleDescriptor]
+    /// True when identities are stand-ins (not the real image bytes and questions): the plan's
+    /// counts are right, but keys are not the ones the run will use.
+    public var isProvisional: Bool
+    /// Why, when something could not be enumerated.
+    public var note: String?
+
+    public init(samples: [SampleDescriptor], isProvisional: Bool = false, note: String? = nil) {
+        self.samples = samples
+        self.isProvisional = isProvisional
+        self.note = note
+    }
+}
+
+/// Supplies each dataset's sample descriptors: the seam where the runner plugs in the loaders.
+public protocol SampleSource: Sendable {
+    /// The samples of `dataset`, in order. May stop at `dataset.limit`.
+    func samples(of dataset: DatasetDescriptor) -> SampleList
+}
+
+/// Enumerates samples without loading any dataset, for `lcb plan` before a run.
+///
+/// Synthetic samples get a stand-in identity: the hash of the scene's description (suite seed,
+/// probe set, index), one image and one question each. Real-format datasets cannot be read here
+/// (their loaders live in Datasets); with a `limit` they plan that many placeholder samples,
+/// without one they plan none. Both cases carry a note, and the plan is marked provisional.
+public struct StandInSampleSource: SampleSource {
+    public init() {}
+
+    public func samples(of dataset: DatasetDescriptor) -> SampleList {
+        switch dataset.source {
+        case let .synthetic(seed, size, probes):
+            let count = min(size, dataset.limit ?? size)
+            let probeList = CanonicalValue.array(probes.sorted().map(CanonicalValue.string))
+            let samples = (0..<count).map { index in
+                let probe = probes.isEmpty ? "probe" : probes.sorted()[index % probes.count]
+                let scene = ContentKey(.object([
+                    "suite": .string("synthetic"), "seed": .integer(seed), "probes": probeList, "index": .integer(index),
+                ]))
+                return SampleDescriptor(id: "\(index)", image: scene, question: "\(probe) probe \(index)", references: [])
+            }
+            return SampleList(samples: samples, isProvisional: true,
+                              note: "dataset '\(dataset.name)': synthetic samples stand in by scene description; images are not rendered at plan time")
+        case let .file(format, path, split):
+            guard let limit = dataset.limit else {
+                return SampleList(samples: [], isProvisional: true,
+                                  note: "dataset '\(dataset.name)' (\(format) at \(path)): samples cannot be enumerated before its loader runs and it has no `limit`; it contributes no jobs to this plan")
+            }
+            let origin = CanonicalValue.object([
+                "format": .string(format), "path": .string(path), "split": .optional(split, CanonicalValue.string),
+            ])
+            let samples = (0..<limit).map { index in
+                SampleDescriptor(id: "\(index)", image: ContentKey(.object(["placeholder": origin, "index": .integer(index)])),
+                                 question: "sample \(index)", references: [])
+            }
+            return SampleList(samples: samples, isProvisional: true,
+                              note: "dataset '\(dataset.name)' (\(format) at \(path)): \(limit) placeholder samples from `limit`; sharing between questions about one image is not counted until its loader runs")
+        }
+    }
+}
