@@ -1,22 +1,4 @@
-/// Generation settings of a cell (greedy decoding is the only kind lcb does).
-public struct GenerationSettings: Sendable, Hashable {
-    public let maxNewTokens: Int
-    /// Stop strings, sorted and without duplicates: their order never changes an output.
-    public let stopStrings: [String]
-
-    public init(maxNewTokens: Int, stopStrings: [String] = []) {
-        self.maxNewTokens = maxNewTokens
-        self.stopStrings = Array(Set(stopStrings)).sorted()
-    }
-
-    /// What content keys hash.
-    public var canonical: CanonicalValue {
-        .object([
-            "decoding": .string("greedy"), "max_new_tokens": .integer(maxNewTokens),
-            "stop": .array(stopStrings.map(CanonicalValue.string)),
-        ])
-    }
-}
+import SpecLanguage
 
 /// Where a cell came from: names only, for reports. Never part of a content key.
 public struct CellLabel: Sendable, Hashable {
@@ -42,14 +24,14 @@ public struct Cell: Sendable, Hashable {
     /// Nil: the checkpoint's weights as stored.
     public var weights: WeightQuantization?
     /// Nil: an f16 KV cache (the baseline).
-    public var kv: KVQuantization?
+    public var kv: KVCacheQuantization?
     public var dataset: DatasetDescriptor
     public var generation: GenerationSettings
     /// The experiment's sample limit, applied after the dataset's own.
     public var sampleLimit: Int?
     public var label: CellLabel
 
-    public init(model: ModelDescriptor, weights: WeightQuantization?, kv: KVQuantization?, dataset: DatasetDescriptor,
+    public init(model: ModelDescriptor, weights: WeightQuantization?, kv: KVCacheQuantization?, dataset: DatasetDescriptor,
                 generation: GenerationSettings, sampleLimit: Int? = nil, label: CellLabel) {
         self.model = model
         self.weights = weights

@@ -1,4 +1,5 @@
 import Foundation
+import SpecLanguage
 
 /// FLOPs and bytes of each job kind, from a checkpoint's sizes.
 ///
@@ -23,7 +24,7 @@ public enum CostModel {
         let lm = arch.language
         let head = Double(lm.hiddenSize * lm.vocabSize * arch.bytesPerWeight)
         let parameters = Double(lm.linearParameters)
-        guard let weights, weights.targets.contains(.languageModel) else {
+        guard let weights, weights.targets.contains(.lm) else {
             return parameters * Double(arch.bytesPerWeight) + head
         }
         let overhead = weights.groupSize.map { 4.0 / Double(max($0, 1)) } ?? 0
@@ -37,13 +38,9 @@ public enum CostModel {
         let lm = arch.language
         let parameters = Double(lm.linearParameters)
         let io = parameters * Double(arch.bytesPerWeight) + languageWeightBytes(arch, weights)
-        let calibrationTokens: Double = {
-            var samples = 128.0, tokens = 512.0
-            if case .integer(let value)? = weights.parameters["calibration_samples"] { samples = Double(value) }
-            if case .integer(let value)? = weights.parameters["calibration_tokens"] { tokens = Double(value) }
-            return samples * tokens
-        }()
-        switch weights.method {
+        // Calibration sequences are charged 512 tokens each, AWQ's default.
+        let calibrationTokens = Double(weights.calibrationSamples ?? 128) * 512
+        switch weights.method.name {
         case .rtn, .outlier:
             return JobCost(flops: 8 * parameters, bytes: io)
         case .awq:
@@ -87,10 +84,10 @@ public enum CostModel {
 
     /// Quantizing the cache copy, the question prefill under `prefix` (`questionTokens` after
     /// `context`), then `generated` tokens, each reading the weights and the whole cache.
-    static func decode(_ arch: ModelArchitecture, _ weights: WeightQuantization?, kv: KVQuantization?,
+    static func decode(_ arch: ModelArchitecture, _ weights: WeightQuantization?, kv: KVCacheQuantization?,
                        context: Int, questionTokens: Int, generated: Int) -> JobCost {
         let lm = arch.language
-        let kvBits = kv?.meanBits ?? 16
+        let kvBits = kv?.storedBits ?? 16
         var cost = JobCost.zero
         if questionTokens > 0 {
             cost = prefill(arch, weights, context: context, tokens: questionTokens, storedBits: kvBits)

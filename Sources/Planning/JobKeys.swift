@@ -1,3 +1,5 @@
+import SpecLanguage
+
 /// The recipe of every content key: which inputs each job kind's key hashes, in one place.
 ///
 /// Each recipe names exactly what determines the job's output (DESIGN.md, "Content keys"), and
@@ -46,7 +48,7 @@ public struct JobKeys: Sendable {
     /// A whole prompt prefilled; `kv` only under `attention`, where the quantized cache is read
     /// during prefill.
     public func prefill(languageWeights: ContentKey, tokenizer: ContentKey, prompt: String, vision: ContentKey?,
-                        kv: KVQuantization?) -> ContentKey {
+                        kv: KVCacheQuantization?) -> ContentKey {
         ContentKey(.object([
             "kind": .string(JobKind.prefill.rawValue), "weights": .key(languageWeights), "tokenizer": .key(tokenizer),
             "prompt": .string(prompt), "vision": .optional(vision, CanonicalValue.key),
@@ -65,7 +67,7 @@ public struct JobKeys: Sendable {
 
     /// What a decode job adds to its prefill: the KV configuration and the generation settings.
     /// Computed once per cell; `decode` hashes it with each sample's prefill.
-    public func decodeSettings(kv: KVQuantization?, generation: GenerationSettings) -> ContentKey {
+    public func decodeSettings(kv: KVCacheQuantization?, generation: GenerationSettings) -> ContentKey {
         ContentKey(.object(["kv": kv?.canonical ?? .null, "generation": generation.canonical, "numerics": .integer(numerics)]))
     }
 
@@ -79,12 +81,35 @@ public struct JobKeys: Sendable {
     }
 
     /// Scoring one answer against a sample's references with the dataset's metrics.
-    public func scoring(answer: ContentKey, references: [String], metrics metricNames: [String]) -> ContentKey {
+    public func scoring(answer: ContentKey, references: [String], metrics metricNames: [Metric]) -> ContentKey {
         ContentKey(.object([
             "kind": .string(JobKind.scoring.rawValue), "answer": .key(answer),
             "references": .array(references.map(CanonicalValue.string)),
-            "metrics": .array(Array(Set(metricNames)).sorted().map(CanonicalValue.string)),
+            "metrics": Self.metricList(metricNames),
             "metrics_version": .integer(metrics),
         ]))
+    }
+
+    /// A whole cell: everything its results depend on, so identical cells from different
+    /// experiments or spec files are planned once.
+    public func cell(model: ModelIdentity, dtype: String, template: PromptTemplate, preprocessing: ImagePreprocessing,
+                     weights: WeightQuantization?, kv: KVCacheQuantization?, samples: ContentKey,
+                     promptSuffix: String, metrics metricNames: [Metric], generation: GenerationSettings) -> ContentKey {
+        let modelValue = CanonicalValue.object([
+            "checkpoint": .key(model.weights), "tokenizer": .key(model.tokenizer), "preprocessor": .key(model.preprocessor),
+            "dtype": .string(dtype), "template": .string(template.text), "preprocessing": .string(preprocessing.rawValue),
+        ])
+        let members: [String: CanonicalValue] = [
+            "kind": .string("cell"), "model": modelValue,
+            "weights": weights?.canonical ?? .null, "kv": kv?.canonical ?? .null, "samples": .key(samples),
+            "prompt_suffix": .string(promptSuffix), "metrics": Self.metricList(metricNames),
+            "generation": generation.canonical, "numerics": .integer(numerics), "metrics_version": .integer(metrics),
+        ]
+        return ContentKey(.object(members))
+    }
+
+    /// Metric names sorted: the order a spec lists them in does not change a score.
+    static func metricList(_ metrics: [Metric]) -> CanonicalValue {
+        .array(Set(metrics.map(\.rawValue)).sorted().map(CanonicalValue.string))
     }
 }

@@ -1,53 +1,51 @@
 import Foundation
+import SpecLanguage
 
 /// A model as the planner sees it: where its checkpoint is and how prompts and images are prepared.
 public struct ModelDescriptor: Sendable, Hashable {
     /// The spec's name for it (a label; never part of a content key).
     public var name: String
-    /// The Hugging Face LLaVA folder.
+    /// The Hugging Face LLaVA folder (resolved).
     public var path: String
-    /// The dtype weights are loaded as (`float16`, `bfloat16`, `float32`); it changes numerics.
-    public var dtype: String
+    public var dtype: ModelDType
     public var template: PromptTemplate
     public var preprocessing: ImagePreprocessing
 
-    public init(name: String, path: String, dtype: String = "float16",
-                template: PromptTemplate = .llavaGemma, preprocessing: ImagePreprocessing = .padToSquare) {
+    public init(name: String, path: String, dtype: ModelDType = .auto, template: PromptTemplate = .gemma,
+                preprocessing: ImagePreprocessing = .pad) {
         self.name = name
         self.path = path
         self.dtype = dtype
         self.template = template
         self.preprocessing = preprocessing
     }
+
+    /// The descriptor of a spec's model definition.
+    public init(_ definition: ModelDefinition) {
+        self.init(name: definition.name, path: definition.resolvedPath, dtype: definition.dtype,
+                  template: definition.template, preprocessing: definition.preprocess)
+    }
 }
 
-/// How an image becomes the vision tower's input (DESIGN.md, reference/models.md).
-public enum ImagePreprocessing: String, Sendable, Hashable, CaseIterable {
-    /// LLaVA training: pad to square with the mean colour, then resize and crop.
-    case padToSquare = "pad"
-    /// llava-hf processors: resize the shortest edge, then centre-crop.
-    case resize
-}
-
-/// A prompt template with `<image>` and `{question}` placeholders.
-public struct PromptTemplate: Sendable, Hashable {
-    /// The template text.
-    public let text: String
-
-    public init(text: String) { self.text = text }
-
-    /// LLaVA-1.5 as llava-hf formats it.
-    public static let llava15 = PromptTemplate(text: "USER: <image>\n{question} ASSISTANT:")
-    /// LLaVA-Gemma (Gemma-it chat format).
-    public static let llavaGemma = PromptTemplate(
-        text: "<bos><start_of_turn>user\n<image>\n{question}<end_of_turn>\n<start_of_turn>model\n")
-
-    /// Templates specs may name instead of writing them out.
-    public static let named: [String: PromptTemplate] = ["llava-1.5": llava15, "llava-gemma": llavaGemma]
-
+extension PromptTemplate {
     /// The placeholder one image's embeddings replace.
     public static let imagePlaceholder = "<image>"
+    /// The placeholder the question (with the dataset's suffix) replaces.
     public static let questionPlaceholder = "{question}"
+
+    /// The system prompt of LLaVA's `llava_v1` conversation.
+    public static let llavaV1SystemPrompt = "A chat between a curious human and an artificial intelligence assistant. "
+        + "The assistant gives helpful, detailed, and polite answers to the human's questions."
+
+    /// The template's text with its placeholders (reference/models.md, "Prompt templates").
+    public var text: String {
+        switch self {
+        case .llava15: return "USER: <image>\n{question} ASSISTANT:"
+        case .llavaV1: return Self.llavaV1SystemPrompt + " USER: <image>\n{question} ASSISTANT:"
+        case .gemma: return "<bos><start_of_turn>user\n<image>\n{question}<end_of_turn>\n<start_of_turn>model\n"
+        case .custom(let text): return text
+        }
+    }
 
     /// Splits the prompt for one sample into the part through the image and the rest.
     ///
@@ -55,23 +53,20 @@ public struct PromptTemplate: Sendable, Hashable {
     /// prefix is the text before the question. This split is what the `prefix` regime shares and
     /// what the engine must prefill in two steps, so the runner uses this function too.
     public func render(userText: String, hasImage: Bool) -> RenderedPrompt {
+        let text = self.text
         let placeholder = Self.imagePlaceholder
         if hasImage, let range = text.range(of: placeholder) {
             let prefix = String(text[..<range.upperBound])
             let rest = String(text[range.upperBound...])
-            return RenderedPrompt(prefix: prefix, suffix: Self.fill(rest, userText))
+            return RenderedPrompt(prefix: prefix, suffix: rest.replacingFirst(Self.questionPlaceholder, with: userText))
         }
-        var withoutImage = text.replacingFirst(placeholder + "\n", with: "")
-        withoutImage = withoutImage.replacingFirst(placeholder, with: "")
+        let withoutImage = text.replacingFirst(placeholder + "\n", with: "").replacingFirst(placeholder, with: "")
         if let range = withoutImage.range(of: Self.questionPlaceholder) {
             return RenderedPrompt(prefix: String(withoutImage[..<range.lowerBound]),
-                                  suffix: Self.fill(String(withoutImage[range.lowerBound...]), userText))
+                                  suffix: String(withoutImage[range.lowerBound...])
+                                      .replacingFirst(Self.questionPlaceholder, with: userText))
         }
         return RenderedPrompt(prefix: withoutImage, suffix: userText)
-    }
-
-    private static func fill(_ text: String, _ userText: String) -> String {
-        text.replacingFirst(questionPlaceholder, with: userText)
     }
 }
 
@@ -92,7 +87,7 @@ public struct ModelIdentity: Sendable, Hashable {
     public var weights: ContentKey
     /// SHA-256 over the tokenizer files.
     public var tokenizer: ContentKey
-    /// SHA-256 of preprocessor_config.json (or of its absence).
+    /// SHA-256 over preprocessor_config.json (or of its absence).
     public var preprocessor: ContentKey
     /// True when some files could not be read, so the identity stands for the path rather than
     /// the content; results keyed by it must not be shared with another machine.

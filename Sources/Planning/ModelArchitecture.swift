@@ -55,6 +55,8 @@ public struct ModelArchitecture: Sendable, Hashable {
     public var keepsClassToken: Bool
     /// Bytes per weight element as stored (`torch_dtype`).
     public var bytesPerWeight: Int
+    /// The stored dtype in the spec's spelling (`f16`, `bf16`, `f32`): what `dtype: auto` means.
+    public var storedDType: String
 
     /// Embeddings one image contributes to the prompt.
     public var imageTokens: Int { vision.patches + (keepsClassToken ? 1 : 0) }
@@ -133,7 +135,8 @@ extension ModelArchitecture {
             language: lm, vision: tower,
             visionFeatureLayer: root["vision_feature_layer"] as? Int ?? -2,
             keepsClassToken: (root["vision_feature_select_strategy"] as? String) == "full",
-            bytesPerWeight: dtype == "float32" ? 4 : 2)
+            bytesPerWeight: dtype == "float32" ? 4 : 2,
+            storedDType: ["float32": "f32", "bfloat16": "bf16", "float16": "f16"][dtype] ?? dtype)
     }
 
     // Hugging Face defaults (transformers LlamaConfig, GemmaConfig, CLIPVisionConfig, LlavaConfig).

@@ -1,3 +1,5 @@
+import SpecLanguage
+
 /// The kinds of work a plan holds, in the order the runner must do them.
 public enum JobKind: String, CaseIterable, Sendable, Hashable, Comparable {
     /// Quantize one checkpoint's weights with one configuration.
@@ -50,7 +52,7 @@ public enum JobWork: Sendable, Hashable {
     /// `weights` if they touch the vision side.
     case encodeImage(model: Int, weights: WeightQuantization?, sample: SampleReference)
     /// Prefill `sample`'s whole prompt; `kv` is set only under `attention`.
-    case prefill(model: Int, weights: WeightQuantization?, sample: SampleReference, kv: KVQuantization?)
+    case prefill(model: Int, weights: WeightQuantization?, sample: SampleReference, kv: KVCacheQuantization?)
     /// Prefill the prompt of `sample` through its image.
     case prefillPrefix(model: Int, weights: WeightQuantization?, sample: SampleReference)
     /// Generate the answer of `plan.cells[cell]` for its sample number `sample`.

@@ -1,4 +1,5 @@
 import Crypto
+import SpecLanguage
 
 /// Lowers cells into a job graph keyed by content and removes the work the regimes let cells share.
 ///
@@ -90,7 +91,7 @@ private struct PlanBuilder {
     var datasetIndex: [DatasetDescriptor: Int] = [:]
     var weightsEntries: [WeightsKey: WeightsEntry] = [:]
     var weightIdentityIDs: [ContentKey: Int] = [:]
-    var kvIDs: [KVQuantization: Int] = [:]
+    var kvIDs: [KVCacheQuantization: Int] = [:]
 
     var pending: [JobKind: [PendingJob]] = Dictionary(uniqueKeysWithValues: JobKind.allCases.map { ($0, []) })
     var jobIndex: [ContentKey: JobHandle] = [:]
@@ -169,7 +170,7 @@ private struct PlanBuilder {
         return weightIdentityIDs.count - 1
     }
 
-    mutating func interned(_ kv: KVQuantization) -> Int {
+    mutating func interned(_ kv: KVCacheQuantization) -> Int {
         if let id = kvIDs[kv] { return id }
         kvIDs[kv] = kvIDs.count
         return kvIDs.count - 1
@@ -183,7 +184,7 @@ private struct PlanBuilder {
             return entry
         }
         let entry = models[model]
-        let dtype = entry.planned.descriptor.dtype
+        let dtype = effectiveDType(model)
         var job: JobHandle?
         var jobKey: ContentKey?
         if let weights {
@@ -193,7 +194,7 @@ private struct PlanBuilder {
                          work: .quantizeWeights(model: model, weights: weights), tally: &tally)
             jobKey = key
         }
-        let touchesLanguage = weights?.targets.contains(.languageModel) ?? false
+        let touchesLanguage = weights?.touchesLanguage ?? false
         let touchesVision = weights?.touchesVision ?? false
         let language = keys.weightsIdentity(model: entry.identity, dtype: dtype, quantization: touchesLanguage ? jobKey : nil)
         let vision = keys.weightsIdentity(model: entry.identity, dtype: dtype, quantization: touchesVision ? jobKey : nil)
@@ -201,6 +202,13 @@ private struct PlanBuilder {
                                   languageID: interned(language), visionID: interned(vision))
         if deduplicate { weightsEntries[lookup] = result }
         return result
+    }
+
+    /// The dtype weights are held in: `auto` resolves to the stored dtype when config.json says it.
+    func effectiveDType(_ model: Int) -> String {
+        let requested = models[model].planned.descriptor.dtype
+        guard requested == .auto else { return requested.rawValue }
+        return models[model].architecture?.storedDType ?? requested.rawValue
     }
 
     func cost(of handle: JobHandle) -> JobCost? { pending[handle.kind]![Int(handle.local)].cost }
@@ -226,19 +234,11 @@ private struct PlanBuilder {
         let available = datasets[dataset].planned.samples.samples.count
         let sampleCount = min(available, cell.sampleLimit ?? available)
         let identity = models[model].identity
-        let cellKey = ContentKey(.object([
-            "model": .object([
-                "checkpoint": .key(identity.weights), "tokenizer": .key(identity.tokenizer),
-                "preprocessor": .key(identity.preprocessor), "dtype": .string(cell.model.dtype),
-                "template": .string(cell.model.template.text), "preprocessing": .string(cell.model.preprocessing.rawValue),
-            ]),
-            "weights": cell.weights?.canonical ?? .null, "kv": cell.kv?.canonical ?? .null,
-            "samples": .key(samplesKey(dataset: dataset, count: sampleCount)),
-            "prompt_suffix": .string(cell.dataset.promptSuffix),
-            "metrics": .array(Array(Set(cell.dataset.metrics)).sorted().map(CanonicalValue.string)),
-            "generation": cell.generation.canonical,
-            "numerics": .integer(keys.numerics), "metrics_version": .integer(keys.metrics),
-        ]))
+        let cellKey = keys.cell(
+            model: identity, dtype: effectiveDType(model), template: cell.model.template,
+            preprocessing: cell.model.preprocessing, weights: cell.weights, kv: cell.kv,
+            samples: samplesKey(dataset: dataset, count: sampleCount), promptSuffix: cell.dataset.promptSuffix,
+            metrics: cell.dataset.metrics, generation: cell.generation)
         if deduplicate, let existing = cellIndex[cellKey] {
             cells[existing].labels.append(cell.label)
             naive.add(cells[existing].ownWork)
@@ -313,7 +313,7 @@ private struct PlanBuilder {
                     work = .prefill(model: model, weights: cell.weights, sample: reference, kv: kv)
                     prefillCost = architecture.map {
                         CostModel.prefill($0, cell.weights, context: 0, tokens: CostModel.promptTokens(prompt.full, architecture: $0),
-                                          storedBits: kv?.meanBits ?? 32)
+                                          storedBits: kv?.storedBits ?? 32)
                     }
                 case .prefix:
                     key = keys.prefixPrefill(languageWeights: weights.languageWeights, tokenizer: identity.tokenizer,

@@ -1,3 +1,5 @@
+import SpecLanguage
+
 /// One dataset sample as the planner needs it: its content, never its pixels.
 ///
 /// The runner injects these from the real dataset loaders; `lcb plan` may use stand-ins (see
@@ -20,14 +22,6 @@ public struct SampleDescriptor: Sendable, Hashable {
     }
 }
 
-/// Where a dataset's samples come from.
-public enum DatasetSource: Sendable, Hashable {
-    /// lcb's built-in synthetic probe suite.
-    case synthetic(seed: Int, size: Int, probes: [String])
-    /// A real dataset file or folder in one of the supported formats.
-    case file(format: String, path: String, split: String?)
-}
-
 /// A dataset as the planner sees it.
 public struct DatasetDescriptor: Sendable, Hashable {
     /// The spec's name for it (a label; never part of a content key).
@@ -38,15 +32,21 @@ public struct DatasetDescriptor: Sendable, Hashable {
     /// Appended to every question on a new line (LLaVA's "Answer the question using a single
     /// word or phrase."); empty for none.
     public var promptSuffix: String
-    /// Metric names scoring computes.
-    public var metrics: [String]
+    /// What scoring computes.
+    public var metrics: [Metric]
 
-    public init(name: String, source: DatasetSource, limit: Int? = nil, promptSuffix: String = "", metrics: [String] = []) {
+    public init(name: String, source: DatasetSource, limit: Int? = nil, promptSuffix: String = "", metrics: [Metric] = []) {
         self.name = name
         self.source = source
         self.limit = limit
         self.promptSuffix = promptSuffix
         self.metrics = metrics
+    }
+
+    /// The descriptor of a spec's dataset definition.
+    public init(_ definition: DatasetDefinition) {
+        self.init(name: definition.name, source: definition.source, limit: definition.limit,
+                  promptSuffix: definition.promptSuffix, metrics: definition.metrics)
     }
 
     /// The text the template's `{question}` receives for one sample.
@@ -79,41 +79,47 @@ public protocol SampleSource: Sendable {
 
 /// Enumerates samples without loading any dataset, for `lcb plan` before a run.
 ///
-/// Synthetic samples get a stand-in identity: the hash of the scene's description (suite seed,
-/// probe set, index), one image and one question each. Real-format datasets cannot be read here
-/// (their loaders live in Datasets); with a `limit` they plan that many placeholder samples,
-/// without one they plan none. Both cases carry a note, and the plan is marked provisional.
+/// Synthetic samples get a stand-in identity: the hash of the scene's description (suite, seed,
+/// probe, index), one image and one question each, `size` per probe. Real-format datasets cannot
+/// be read here (their loaders live in Datasets); with a `limit` they plan that many placeholder
+/// samples, without one they plan none. Both carry a note, and the plan is marked provisional.
 public struct StandInSampleSource: SampleSource {
     public init() {}
 
     public func samples(of dataset: DatasetDescriptor) -> SampleList {
         switch dataset.source {
-        case let .synthetic(seed, size, probes):
-            let count = min(size, dataset.limit ?? size)
-            let probeList = CanonicalValue.array(probes.sorted().map(CanonicalValue.string))
-            let samples = (0..<count).map { index in
-                let probe = probes.isEmpty ? "probe" : probes.sorted()[index % probes.count]
-                let scene = ContentKey(.object([
-                    "suite": .string("synthetic"), "seed": .integer(seed), "probes": probeList, "index": .integer(index),
-                ]))
-                return SampleDescriptor(id: "\(index)", image: scene, question: "\(probe) probe \(index)", references: [])
+        case .synthetic(let suite):
+            var samples: [SampleDescriptor] = []
+            let wanted = dataset.limit ?? Int.max
+            outer: for probe in suite.probes {
+                for index in 0..<max(suite.size, 0) {
+                    if samples.count >= wanted { break outer }
+                    let scene = ContentKey(.object([
+                        "suite": .string(suite.suite.rawValue), "seed": .integer(suite.seed),
+                        "probe": .string(probe.rawValue), "index": .integer(index),
+                    ]))
+                    samples.append(SampleDescriptor(id: "\(probe.rawValue)-\(index)", image: scene,
+                                                    question: "\(probe.rawValue) question \(index)"))
+                }
             }
             return SampleList(samples: samples, isProvisional: true,
-                              note: "dataset '\(dataset.name)': synthetic samples stand in by scene description; images are not rendered at plan time")
-        case let .file(format, path, split):
+                              note: "dataset '\(dataset.name)': synthetic samples stand in by scene description (images are not rendered at plan time)")
+        case .files(let files):
+            let what = "dataset '\(dataset.name)' (\(files.format.rawValue) at \(files.path))"
             guard let limit = dataset.limit else {
                 return SampleList(samples: [], isProvisional: true,
-                                  note: "dataset '\(dataset.name)' (\(format) at \(path)): samples cannot be enumerated before its loader runs and it has no `limit`; it contributes no jobs to this plan")
+                                  note: "\(what): samples cannot be enumerated before its loader runs and it has no `limit`; it adds no jobs to this plan")
             }
             let origin = CanonicalValue.object([
-                "format": .string(format), "path": .string(path), "split": .optional(split, CanonicalValue.string),
+                "format": .string(files.format.rawValue), "path": .string(files.resolvedPath),
+                "split": .optional(files.split, CanonicalValue.string),
             ])
-            let samples = (0..<limit).map { index in
+            let samples = (0..<max(limit, 0)).map { index in
                 SampleDescriptor(id: "\(index)", image: ContentKey(.object(["placeholder": origin, "index": .integer(index)])),
-                                 question: "sample \(index)", references: [])
+                                 question: "question \(index)")
             }
             return SampleList(samples: samples, isProvisional: true,
-                              note: "dataset '\(dataset.name)' (\(format) at \(path)): \(limit) placeholder samples from `limit`; sharing between questions about one image is not counted until its loader runs")
+                              note: "\(what): \(limit) placeholder samples from `limit`; questions sharing an image are not known until its loader runs")
         }
     }
 }

@@ -16,13 +16,13 @@ public struct ModelInspection: Sendable {
     }
 }
 
-/// Looks at a model's checkpoint. The CLI uses `CheckpointInspector`; tests inject their own.
+/// Looks at a model's checkpoint. The CLI uses `CheckpointFolderInspector`; tests inject their own.
 public protocol ModelInspecting: Sendable {
     func inspect(_ model: ModelDescriptor) -> ModelInspection
 }
 
 /// Inspects a Hugging Face LLaVA folder on disk, hashing its files through a digest cache.
-public struct CheckpointInspector: ModelInspecting {
+public struct CheckpointFolderInspector: ModelInspecting {
     public let digests: FileDigestCache
 
     public init(digests: FileDigestCache) { self.digests = digests }
