@@ -66,8 +66,10 @@ public struct ModelArchitecture: Sendable, Hashable {
         visionFeatureLayer < 0 ? vision.layers + 1 + visionFeatureLayer : visionFeatureLayer
     }
 
-    /// Projector parameters (`linear_1`: vision → LM hidden, `linear_2`: LM hidden → LM hidden).
-    public var projectorParameters: Int { vision.hiddenSize * language.hiddenSize + language.hiddenSize * language.hiddenSize }
+    /// Projector parameters (`linear_1`: vision → LM hidden, `linear_2`: LM hidden → LM hidden, with biases).
+    public var projectorParameters: Int {
+        vision.hiddenSize * language.hiddenSize + language.hiddenSize * language.hiddenSize + 2 * language.hiddenSize
+    }
 }
 
 /// Why a config.json could not be read; its text names the file and the problem.
