@@ -104,10 +104,12 @@ public final class FileDigestCache: @unchecked Sendable {
 
     /// The digest of a file's bytes, or nil if it cannot be read.
     public func digest(ofFileAt path: String) -> ContentKey? {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: absolute),
-              let size = (attributes[.size] as? NSNumber)?.uint64Value,
-              let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 else { return nil }
+        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let absolute = url.path
+        guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .contentModificationDateKey, .isRegularFileKey]),
+              values.isRegularFile == true, let fileSize = values.fileSize,
+              let modified = values.contentModificationDate?.timeIntervalSince1970 else { return nil }
+        let size = UInt64(fileSize)
         lock.lock()
         let cached = entries[absolute]
         lock.unlock()
@@ -140,8 +142,10 @@ public final class FileDigestCache: @unchecked Sendable {
         defer { try? handle.close() }
         var hasher = SHA256()
         while true {
-            guard let chunk = try? handle.read(upToCount: 4 << 20) else { return nil }
-            if chunk.isEmpty { break }
+            // `read(upToCount:)` returns nil or empty data at the end of the file; it throws on errors.
+            let chunk: Data?
+            do { chunk = try handle.read(upToCount: 4 << 20) } catch { return nil }
+            guard let chunk, !chunk.isEmpty else { break }
             hasher.update(data: chunk)
         }
         return ContentKey(digest: hasher.finalize())

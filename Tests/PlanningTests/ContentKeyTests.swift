@@ -1,0 +1,47 @@
+import Planning
+import Testing
+
+@Suite struct ContentKeyTests {
+    @Test func keyIsSHA256OfTheCanonicalText() {
+        // SHA-256("abc"), FIPS 180-2 test vector; the canonical text of a string is its JSON form.
+        #expect(ContentKey(digestOf: Array("abc".utf8)).hex
+            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(CanonicalValue.string("abc").canonicalText == "\"abc\"")
+    }
+
+    @Test func objectsAreSortedByKeyBytes() {
+        let value = CanonicalValue.object(["b": .integer(1), "a": .array([.bool(true), .null]), "B": .string("x")])
+        #expect(value.canonicalText == "{\"B\":\"x\",\"a\":[true,null],\"b\":1}")
+    }
+
+    @Test(arguments: [
+        (CanonicalValue.number(4.0), "4"), (.number(-0.0), "0"), (.number(0.01), "0.01"), (.number(1e-05), "1e-05"),
+        (.number(2.5), "2.5"), (.integer(-3), "-3"), (.number(.infinity), "\"inf\""),
+    ])
+    func numbersAreNormalised(value: CanonicalValue, text: String) {
+        #expect(value.canonicalText == text)
+    }
+
+    @Test func integralNumbersKeyLikeIntegers() {
+        #expect(ContentKey(.object(["bits": .number(4)])) == ContentKey(.object(["bits": .integer(4)])))
+        #expect(ContentKey(.object(["bits": .number(4.5)])) != ContentKey(.object(["bits": .integer(4)])))
+    }
+
+    @Test func stringsAreEscaped() {
+        #expect(CanonicalValue.string("a\"b\\c\n\u{01}é").canonicalText == "\"a\\\"b\\\\c\\n\\u0001é\"")
+    }
+
+    @Test func nestedKeysEncodeAsHex() {
+        let inner = ContentKey(digestOf: Array("abc".utf8))
+        #expect(CanonicalValue.key(inner).canonicalText == "\"\(inner.hex)\"")
+        #expect(ContentKey(.key(inner)) == ContentKey(.string(inner.hex)))
+    }
+
+    @Test func hexRoundTrips() {
+        let key = ContentKey(.string("round trip"))
+        #expect(ContentKey(hex: key.hex) == key)
+        #expect(ContentKey(hex: key.hex.uppercased()) == key)
+        #expect(ContentKey(hex: "xyz") == nil)
+        #expect(key.short == String(key.hex.prefix(12)))
+    }
+}
