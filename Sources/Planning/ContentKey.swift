@@ -164,7 +164,11 @@ public struct CanonicalEncoder: Sendable {
         }
     }
 
-    private mutating func appendString(_ string: String) {
+    private mutating func appendString(_ string: String) { Self.appendJSONString(string, to: &bytes) }
+
+    /// Appends `string` as a JSON string literal, escaping only what JSON requires.
+    static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
+        func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
         bytes.append(UInt8(ascii: "\""))
         for byte in string.utf8 {
             switch byte {
