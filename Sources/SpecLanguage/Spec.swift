@@ -15,7 +15,7 @@ public struct Spec: Sendable, Hashable {
     /// The compression definitions as written (before list expansion).
     public var compressionDefinitions: OrderedDictionary<String, CompressionDefinition>
     /// Every concrete configuration after list expansion, keyed by its expanded name
-    /// (`kivi[bits=2]`); `fp16` is always present.
+    /// (`kivi/bits=2`); `fp16` is always present.
     public var configurations: OrderedDictionary<String, CompressionConfiguration>
     public var experiments: OrderedDictionary<String, Experiment>
     public var tables: OrderedDictionary<String, TableDefinition>
@@ -387,7 +387,7 @@ public struct CompressionDefinition: Sendable, Hashable {
 
 /// One concrete compression setting: KV-cache quantization, weight quantization, both or neither.
 public struct CompressionConfiguration: Sendable, Hashable {
-    /// The expanded name: `kivi`, or `kivi[bits=2]` for one value of a list.
+    /// The expanded name: `kivi`, or `kivi/bits=2` for one value of a list.
     public var name: String
     /// The definition it came from (`kivi`); `fp16` for the built-in baseline.
     public var definition: String
