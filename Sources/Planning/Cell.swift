@@ -29,16 +29,21 @@ public struct Cell: Sendable, Hashable {
     public var generation: GenerationSettings
     /// The experiment's sample limit, applied after the dataset's own.
     public var sampleLimit: Int?
+    /// What the weight configuration's calibration dataset is (`DatasetSource.canonical`), when
+    /// it names one; keys hash this instead of the name.
+    public var calibration: CanonicalValue?
     public var label: CellLabel
 
     public init(model: ModelDescriptor, weights: WeightQuantization?, kv: KVCacheQuantization?, dataset: DatasetDescriptor,
-                generation: GenerationSettings, sampleLimit: Int? = nil, label: CellLabel) {
+                generation: GenerationSettings, sampleLimit: Int? = nil, calibration: CanonicalValue? = nil,
+                label: CellLabel) {
         self.model = model
         self.weights = weights
         self.kv = kv
         self.dataset = dataset
         self.generation = generation
         self.sampleLimit = sampleLimit
+        self.calibration = calibration
         self.label = label
     }
 

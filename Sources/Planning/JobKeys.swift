@@ -19,10 +19,11 @@ public struct JobKeys: Sendable {
     }
 
     /// One checkpoint quantized with one configuration.
-    public func weightQuantization(model: ModelIdentity, dtype: String, weights: WeightQuantization) -> ContentKey {
+    public func weightQuantization(model: ModelIdentity, dtype: String, weights: WeightQuantization,
+                                   calibration: CanonicalValue? = nil) -> ContentKey {
         ContentKey(.object([
             "kind": .string(JobKind.weightQuantization.rawValue), "checkpoint": .key(model.weights),
-            "dtype": .string(dtype), "config": weights.canonical, "numerics": .integer(numerics),
+            "dtype": .string(dtype), "config": weights.canonical(calibration: calibration), "numerics": .integer(numerics),
         ]))
     }
 
@@ -93,7 +94,7 @@ public struct JobKeys: Sendable {
     /// A whole cell: everything its results depend on, so identical cells from different
     /// experiments or spec files are planned once.
     public func cell(model: ModelIdentity, dtype: String, template: PromptTemplate, preprocessing: ImagePreprocessing,
-                     weights: WeightQuantization?, kv: KVCacheQuantization?, samples: ContentKey,
+                     weights: WeightQuantization?, calibration: CanonicalValue? = nil, kv: KVCacheQuantization?, samples: ContentKey,
                      promptSuffix: String, metrics metricNames: [Metric], generation: GenerationSettings) -> ContentKey {
         let modelValue = CanonicalValue.object([
             "checkpoint": .key(model.weights), "tokenizer": .key(model.tokenizer), "preprocessor": .key(model.preprocessor),
@@ -101,7 +102,8 @@ public struct JobKeys: Sendable {
         ])
         let members: [String: CanonicalValue] = [
             "kind": .string("cell"), "model": modelValue,
-            "weights": weights?.canonical ?? .null, "kv": kv?.canonical ?? .null, "samples": .key(samples),
+            "weights": weights?.canonical(calibration: calibration) ?? .null, "kv": kv?.canonical ?? .null,
+            "samples": .key(samples),
             "prompt_suffix": .string(promptSuffix), "metrics": Self.metricList(metricNames),
             "generation": generation.canonical, "numerics": .integer(numerics), "metrics_version": .integer(metrics),
         ]

@@ -81,6 +81,9 @@ extension ModelArchitecture {
     /// Reads `config.json` in a checkpoint folder.
     public static func read(checkpoint folder: URL) throws(ModelConfigError) -> ModelArchitecture {
         let file = folder.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw ModelConfigError(description: "\(file.path) does not exist")
+        }
         let data: Data
         do { data = try Data(contentsOf: file) } catch {
             throw ModelConfigError(description: "cannot read \(file.path): \(error.localizedDescription)")

@@ -55,10 +55,14 @@ public enum PlanRendering {
         out += table(header: ["jobs", "naive", "planned", "saved"], rows: rows, rightAligned: [1, 2, 3])
         line()
 
-        line("estimated compute: \(compute(plan.planned)) planned, \(compute(plan.naive)) naive"
-             + " (saves \(saving(naive: plan.naive.cost.flops, planned: plan.planned.cost.flops)) of FLOPs)")
-        if plan.planned.unknownCost > 0 {
-            line("  \(plan.planned.unknownCost) jobs have unknown cost (their model's config.json is unreadable)")
+        if plan.planned.total > 0, plan.planned.unknownCost == plan.planned.total - (plan.planned.counts[.scoring] ?? 0) {
+            line("estimated compute: unknown (no model's config.json could be read)")
+        } else {
+            line("estimated compute: planned \(compute(plan.planned)); naive \(compute(plan.naive));"
+                 + " saves \(saving(naive: plan.naive.cost.flops, planned: plan.planned.cost.flops)) of FLOPs")
+            if plan.planned.unknownCost > 0 {
+                line("  not counted: \(plan.planned.unknownCost) jobs of models whose config.json is unreadable")
+            }
         }
         if !plan.notes.isEmpty {
             line()
@@ -81,7 +85,7 @@ public enum PlanRendering {
     }
 
     static func compute(_ tally: JobTally) -> String {
-        "\(scaled(tally.cost.flops, unit: "FLOP")), \(scaled(tally.cost.bytes, unit: "B")) moved"
+        "\(scaled(tally.cost.flops, unit: "FLOP")) (\(scaled(tally.cost.bytes, unit: "B")) moved)"
     }
 
     /// `1.23 TFLOP`: three significant digits, SI prefixes, locale-independent.

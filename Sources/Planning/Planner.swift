@@ -108,6 +108,7 @@ private struct PlanBuilder {
     struct WeightsKey: Hashable {
         let model: Int
         let weights: WeightQuantization?
+        let calibration: CanonicalValue?
     }
 
     struct PromptGroup: Hashable {
@@ -177,8 +178,9 @@ private struct PlanBuilder {
     }
 
     /// The weights entry of (model, configuration); creates the quantization job in dedup mode.
-    mutating func weightsEntry(model: Int, weights: WeightQuantization?, tally: inout JobTally) -> WeightsEntry {
-        let lookup = WeightsKey(model: model, weights: weights)
+    mutating func weightsEntry(model: Int, weights: WeightQuantization?, calibration: CanonicalValue?,
+                               tally: inout JobTally) -> WeightsEntry {
+        let lookup = WeightsKey(model: model, weights: weights, calibration: calibration)
         if deduplicate, let entry = weightsEntries[lookup] {
             if let job = entry.quantizationJob { tally.add(.weightQuantization, cost(of: job)) }
             return entry
@@ -188,7 +190,7 @@ private struct PlanBuilder {
         var job: JobHandle?
         var jobKey: ContentKey?
         if let weights {
-            let key = keys.weightQuantization(model: entry.identity, dtype: dtype, weights: weights)
+            let key = keys.weightQuantization(model: entry.identity, dtype: dtype, weights: weights, calibration: calibration)
             let cost = entry.architecture.map { CostModel.weightQuantization($0, weights) }
             job = addJob(.weightQuantization, key: key, dependencies: [], cost: cost,
                          work: .quantizeWeights(model: model, weights: weights), tally: &tally)
@@ -236,7 +238,7 @@ private struct PlanBuilder {
         let identity = models[model].identity
         let cellKey = keys.cell(
             model: identity, dtype: effectiveDType(model), template: cell.model.template,
-            preprocessing: cell.model.preprocessing, weights: cell.weights, kv: cell.kv,
+            preprocessing: cell.model.preprocessing, weights: cell.weights, calibration: cell.calibration, kv: cell.kv,
             samples: samplesKey(dataset: dataset, count: sampleCount), promptSuffix: cell.dataset.promptSuffix,
             metrics: cell.dataset.metrics, generation: cell.generation)
         if deduplicate, let existing = cellIndex[cellKey] {
@@ -246,7 +248,7 @@ private struct PlanBuilder {
         }
 
         var tally = JobTally()
-        let weights = weightsEntry(model: model, weights: cell.weights, tally: &tally)
+        let weights = weightsEntry(model: model, weights: cell.weights, calibration: cell.calibration, tally: &tally)
         let architecture = models[model].architecture
         let regime = cell.regime
         let attentionKV = regime == .attention ? cell.kv.map { interned($0) } : nil

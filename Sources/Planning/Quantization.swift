@@ -20,13 +20,31 @@ extension KVCacheQuantization {
 
 extension WeightQuantization {
     /// What content keys hash: method, bits, targets and every effective parameter.
-    public var canonical: CanonicalValue {
-        .object([
+    public var canonical: CanonicalValue { canonical(calibration: nil) }
+
+    /// The canonical form with the calibration dataset's name replaced by what the dataset is.
+    ///
+    /// AWQ and GPTQ name their calibration dataset; a name is not content (two specs may use one
+    /// name for different data, or two names for the same), so the key hashes `calibration`,
+    /// the dataset's canonical source, when the planner knows it.
+    public func canonical(calibration: CanonicalValue?) -> CanonicalValue {
+        var parameters = Dictionary(method.parameters.map { ($0.key, CanonicalValue.string($0.value)) },
+                                    uniquingKeysWith: { first, _ in first })
+        if let calibration, parameters["calibration"] != nil { parameters["calibration"] = calibration }
+        return .object([
             "method": .string(method.name.rawValue), "bits": .integer(bits),
             "targets": .array(Set(targets.map(\.rawValue)).sorted().map(CanonicalValue.string)),
-            "parameters": .object(Dictionary(method.parameters.map { ($0.key, CanonicalValue.string($0.value)) },
-                                             uniquingKeysWith: { first, _ in first })),
+            "parameters": .object(parameters),
         ])
+    }
+
+    /// The name of the dataset AWQ or GPTQ calibrates on.
+    public var calibrationDataset: String? {
+        switch method {
+        case .awq(let parameters): return parameters.calibration
+        case .gptq(let parameters): return parameters.calibration
+        case .rtn, .outlier: return nil
+        }
     }
 
     /// Whether it changes the language model's weights (linears, head or embeddings).

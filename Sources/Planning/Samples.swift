@@ -55,6 +55,25 @@ public struct DatasetDescriptor: Sendable, Hashable {
     }
 }
 
+extension DatasetSource {
+    /// What the dataset is, without its name: suite settings, or format, resolved paths and split.
+    public var canonical: CanonicalValue {
+        switch self {
+        case .synthetic(let suite):
+            return .object([
+                "suite": .string(suite.suite.rawValue), "seed": .integer(suite.seed), "size": .integer(suite.size),
+                "probes": .array(suite.probes.map { .string($0.rawValue) }),
+            ])
+        case .files(let files):
+            return .object([
+                "format": .string(files.format.rawValue), "path": .string(files.resolvedPath),
+                "images": .optional(files.resolvedImages, CanonicalValue.string),
+                "split": .optional(files.split, CanonicalValue.string), "answer_type": .string(files.answerType.rawValue),
+            ])
+        }
+    }
+}
+
 /// A dataset's samples, in order, with a word on how real their identities are.
 public struct SampleList: Sendable {
     public var samples: [SampleDescriptor]

@@ -21,6 +21,8 @@ extension Spec {
                             model: modelDescriptor, weights: configuration.weights, kv: configuration.kv,
                             dataset: DatasetDescriptor(dataset), generation: experiment.generation,
                             sampleLimit: experiment.limit,
+                            calibration: configuration.weights?.calibrationDataset
+                                .flatMap { datasets[$0]?.source.canonical },
                             label: CellLabel(specFile: file, experiment: experiment.name, model: modelName,
                                              compression: configuration.name, dataset: datasetName)))
                     }

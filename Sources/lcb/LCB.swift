@@ -14,6 +14,7 @@ struct LCB: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
+            PlanCommand.self,
         ]
     )
 }
