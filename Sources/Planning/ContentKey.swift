@@ -16,11 +16,18 @@ public struct ContentKey: Hashable, Comparable, Sendable, CustomStringConvertibl
         self.init(digestOf: encoder.bytes)
     }
 
+    /// The key of an object whose members the caller lists already sorted by key bytes: the same
+    /// key as `ContentKey(.object(...))`, without building and sorting a dictionary (the planner
+    /// makes several of these per sample and cell).
+    init(sortedObject members: KeyValuePairs<String, CanonicalValue>) {
+        var encoder = CanonicalEncoder()
+        encoder.encodeObject(sorted: members)
+        self.init(digestOf: encoder.bytes)
+    }
+
     /// The key of bytes that already are a canonical encoding (or raw content such as a file).
-    public init(digestOf bytes: some Sequence<UInt8>) {
-        var hasher = SHA256()
-        hasher.update(data: Array(bytes))
-        self.init(digest: hasher.finalize())
+    public init(digestOf bytes: [UInt8]) {
+        self.init(digest: SHA256.hash(data: bytes))
     }
 
     /// Wraps a finished SHA-256 digest.
@@ -74,17 +81,26 @@ public struct ContentKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     public var description: String { hex }
 
     public static func < (lhs: ContentKey, rhs: ContentKey) -> Bool {
-        (lhs.w0, lhs.w1, lhs.w2, lhs.w3) < (rhs.w0, rhs.w1, rhs.w2, rhs.w3)
+        if lhs.w0 != rhs.w0 { return lhs.w0 < rhs.w0 }
+        if lhs.w1 != rhs.w1 { return lhs.w1 < rhs.w1 }
+        if lhs.w2 != rhs.w2 { return lhs.w2 < rhs.w2 }
+        return lhs.w3 < rhs.w3
     }
 
     /// Appends the 64 hex digits to a byte buffer without building a `String`.
     func appendHex(to out: inout [UInt8]) {
-        for word in [w0, w1, w2, w3] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                let nibble = UInt8((word >> UInt64(shift)) & 0xF)
-                out.append(nibble < 10 ? nibble + 48 : nibble + 87)
+        func append(_ word: UInt64) {
+            var shift: UInt64 = 64
+            while shift > 0 {
+                shift -= 4
+                let nibble = UInt8(truncatingIfNeeded: (word >> shift) & 0xF)
+                out.append(nibble < 10 ? nibble &+ 48 : nibble &+ 87)
             }
         }
+        append(w0)
+        append(w1)
+        append(w2)
+        append(w3)
     }
 }
 
@@ -149,6 +165,21 @@ public struct CanonicalEncoder: Sendable {
             }
             bytes.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// Appends an object whose members are already in key-byte order (checked in debug builds).
+    mutating func encodeObject(sorted members: KeyValuePairs<String, CanonicalValue>) {
+        bytes.append(UInt8(ascii: "{"))
+        var previous: String?
+        for (index, member) in members.enumerated() {
+            assert(previous.map { $0.utf8.lexicographicallyPrecedes(member.key.utf8) } ?? true, "members out of order")
+            previous = member.key
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            appendString(member.key)
+            bytes.append(UInt8(ascii: ":"))
+            encode(member.value)
+        }
+        bytes.append(UInt8(ascii: "}"))
     }
 
     private mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }

@@ -39,31 +39,32 @@ public struct JobKeys: Sendable {
     /// Vision tower + projector on one image.
     public func visionEncoding(visionWeights: ContentKey, preprocessor: ContentKey, preprocessing: ImagePreprocessing,
                                image: ContentKey) -> ContentKey {
-        ContentKey(.object([
-            "kind": .string(JobKind.visionEncoding.rawValue), "weights": .key(visionWeights),
+        // Members in key-byte order (the per-sample recipes skip the dictionary sort).
+        ContentKey(sortedObject: [
+            "image": .key(image), "kind": .string(JobKind.visionEncoding.rawValue), "numerics": .integer(numerics),
             "preprocessing": .object(["mode": .string(preprocessing.rawValue), "config": .key(preprocessor)]),
-            "image": .key(image), "numerics": .integer(numerics),
-        ]))
+            "weights": .key(visionWeights),
+        ])
     }
 
     /// A whole prompt prefilled; `kv` only under `attention`, where the quantized cache is read
     /// during prefill.
     public func prefill(languageWeights: ContentKey, tokenizer: ContentKey, prompt: String, vision: ContentKey?,
                         kv: KVCacheQuantization?) -> ContentKey {
-        ContentKey(.object([
-            "kind": .string(JobKind.prefill.rawValue), "weights": .key(languageWeights), "tokenizer": .key(tokenizer),
-            "prompt": .string(prompt), "vision": .optional(vision, CanonicalValue.key),
-            "kv": kv?.canonical ?? .null, "numerics": .integer(numerics),
-        ]))
+        ContentKey(sortedObject: [
+            "kind": .string(JobKind.prefill.rawValue), "kv": kv?.canonical ?? .null, "numerics": .integer(numerics),
+            "prompt": .string(prompt), "tokenizer": .key(tokenizer), "vision": .optional(vision, CanonicalValue.key),
+            "weights": .key(languageWeights),
+        ])
     }
 
     /// The prompt through the image prefilled in full precision (`prefix`).
     public func prefixPrefill(languageWeights: ContentKey, tokenizer: ContentKey, prefix: String,
                               vision: ContentKey?) -> ContentKey {
-        ContentKey(.object([
-            "kind": .string(JobKind.prefixPrefill.rawValue), "weights": .key(languageWeights), "tokenizer": .key(tokenizer),
-            "prefix": .string(prefix), "vision": .optional(vision, CanonicalValue.key), "numerics": .integer(numerics),
-        ]))
+        ContentKey(sortedObject: [
+            "kind": .string(JobKind.prefixPrefill.rawValue), "numerics": .integer(numerics), "prefix": .string(prefix),
+            "tokenizer": .key(tokenizer), "vision": .optional(vision, CanonicalValue.key), "weights": .key(languageWeights),
+        ])
     }
 
     /// What a decode job adds to its prefill: the KV configuration and the generation settings.
@@ -75,20 +76,23 @@ public struct JobKeys: Sendable {
     /// Generation from a prefill; under `prefix` the question text is prefilled here, against the
     /// quantized prefix, so it is part of the key.
     public func decode(prefill: ContentKey, question: String?, settings: ContentKey) -> ContentKey {
-        ContentKey(.object([
-            "kind": .string(JobKind.decode.rawValue), "from": .key(prefill),
+        ContentKey(sortedObject: [
+            "from": .key(prefill), "kind": .string(JobKind.decode.rawValue),
             "question": .optional(question, CanonicalValue.string), "settings": .key(settings),
-        ]))
+        ])
     }
 
     /// Scoring one answer against a sample's references with the dataset's metrics.
     public func scoring(answer: ContentKey, references: [String], metrics metricNames: [Metric]) -> ContentKey {
-        ContentKey(.object([
-            "kind": .string(JobKind.scoring.rawValue), "answer": .key(answer),
-            "references": .array(references.map(CanonicalValue.string)),
-            "metrics": Self.metricList(metricNames),
-            "metrics_version": .integer(metrics),
-        ]))
+        scoring(answer: answer, references: references, metricList: Self.metricList(metricNames))
+    }
+
+    /// `scoring` with the metric list already canonical (`metricList`), computed once per cell.
+    func scoring(answer: ContentKey, references: [String], metricList: CanonicalValue) -> ContentKey {
+        ContentKey(sortedObject: [
+            "answer": .key(answer), "kind": .string(JobKind.scoring.rawValue), "metrics": metricList,
+            "metrics_version": .integer(metrics), "references": .array(references.map(CanonicalValue.string)),
+        ])
     }
 
     /// A whole cell: everything its results depend on, so identical cells from different

@@ -17,8 +17,18 @@ public enum JobKind: String, CaseIterable, Sendable, Hashable, Comparable {
     /// Score one generated answer with the dataset's metrics.
     case scoring
 
-    public static func < (lhs: JobKind, rhs: JobKind) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+    public static func < (lhs: JobKind, rhs: JobKind) -> Bool { lhs.ordinal < rhs.ordinal }
+
+    /// Position in `allCases`: the order jobs run in.
+    public var ordinal: Int {
+        switch self {
+        case .weightQuantization: return 0
+        case .visionEncoding: return 1
+        case .prefill: return 2
+        case .prefixPrefill: return 3
+        case .decode: return 4
+        case .scoring: return 5
+        }
     }
 }
 
@@ -103,18 +113,29 @@ public struct PlannedCell: Sendable {
 
 /// Per-kind job counts and costs.
 public struct JobTally: Sendable, Hashable {
-    public var counts: [JobKind: Int] = [:]
+    /// Counts by `JobKind.ordinal` (an array: the planner adds to it several times per sample).
+    var countsByOrdinal = [Int](repeating: 0, count: JobKind.allCases.count)
     public var cost = JobCost.zero
     /// Jobs whose cost is unknown (their model's config.json was unreadable).
     public var unknownCost = 0
 
     public init() {}
 
-    public var total: Int { counts.values.reduce(0, +) }
+    /// Jobs of each kind (every kind present, zero included).
+    public var counts: [JobKind: Int] {
+        Dictionary(uniqueKeysWithValues: JobKind.allCases.map { ($0, countsByOrdinal[$0.ordinal]) })
+    }
+
+    public var total: Int { countsByOrdinal.reduce(0, +) }
 
     mutating func add(_ kind: JobKind, _ cost: JobCost?) {
-        counts[kind, default: 0] += 1
-        if let cost { self.cost = self.cost + cost } else { unknownCost += 1 }
+        countsByOrdinal[kind.ordinal] += 1
+        if let cost {
+            self.cost.flops += cost.flops
+            self.cost.bytes += cost.bytes
+        } else {
+            unknownCost += 1
+        }
     }
 }
 

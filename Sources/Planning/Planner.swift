@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import SpecLanguage
 
 /// Lowers cells into a job graph keyed by content and removes the work the regimes let cells share.
@@ -63,6 +64,28 @@ private struct WeightsEntry {
     let visionID: Int
 }
 
+/// A rendered prompt with its token estimates (text tokens; image tokens are added per model).
+private struct PromptInfo {
+    let rendered: RenderedPrompt
+    let hasImage: Bool
+    /// Text tokens of the prefix and the suffix, the image placeholder not counted.
+    let prefixText: Int
+    let suffixText: Int
+
+    init(_ rendered: RenderedPrompt) {
+        self.rendered = rendered
+        let placeholder = rendered.prefix.range(of: PromptTemplate.imagePlaceholder)
+        hasImage = placeholder != nil
+        var prefix = rendered.prefix
+        if let placeholder { prefix.removeSubrange(placeholder) }
+        prefixText = prefix.isEmpty ? 0 : CostModel.estimatedTokens(prefix)
+        suffixText = CostModel.estimatedTokens(rendered.suffix)
+    }
+
+    func prefix(_ architecture: ModelArchitecture) -> Int { prefixText + (hasImage ? architecture.imageTokens : 0) }
+    func full(_ architecture: ModelArchitecture) -> Int { prefix(architecture) + suffixText }
+}
+
 private struct DatasetEntry {
     let planned: PlannedDataset
     /// Sample-list keys by sample count (a cell's limits pick a prefix of the list).
@@ -93,9 +116,10 @@ private struct PlanBuilder {
     var weightIdentityIDs: [ContentKey: Int] = [:]
     var kvIDs: [KVCacheQuantization: Int] = [:]
 
-    var pending: [JobKind: [PendingJob]] = Dictionary(uniqueKeysWithValues: JobKind.allCases.map { ($0, []) })
+    /// Jobs by `JobKind.ordinal`, in the order they were first asked for.
+    var pending: [[PendingJob]] = Array(repeating: [], count: JobKind.allCases.count)
     var jobIndex: [ContentKey: JobHandle] = [:]
-    var prompts: [PromptGroup: [RenderedPrompt]] = [:]
+    var prompts: [PromptGroup: [PromptInfo]] = [:]
     var visionCache: [SampleGroup: [JobHandle?]] = [:]
     var prefillCache: [SampleGroup: [JobHandle?]] = [:]
 
@@ -213,16 +237,16 @@ private struct PlanBuilder {
         return models[model].architecture?.storedDType ?? requested.rawValue
     }
 
-    func cost(of handle: JobHandle) -> JobCost? { pending[handle.kind]![Int(handle.local)].cost }
-    func key(of handle: JobHandle) -> ContentKey { pending[handle.kind]![Int(handle.local)].key }
+    func cost(of handle: JobHandle) -> JobCost? { pending[handle.kind.ordinal][Int(handle.local)].cost }
+    func key(of handle: JobHandle) -> ContentKey { pending[handle.kind.ordinal][Int(handle.local)].key }
 
     /// Adds a job, or finds the one with the same key; counts it in `tally` either way.
     mutating func addJob(_ kind: JobKind, key: ContentKey, dependencies: [JobHandle], cost: JobCost?, work: JobWork,
                          tally: inout JobTally) -> JobHandle {
         tally.add(kind, cost)
         if deduplicate, let existing = jobIndex[key] { return existing }
-        let handle = JobHandle(kind: kind, local: Int32(pending[kind]!.count))
-        pending[kind]!.append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
+        let handle = JobHandle(kind: kind, local: Int32(pending[kind.ordinal].count))
+        pending[kind.ordinal].append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
         if deduplicate { jobIndex[key] = handle }
         return handle
     }
@@ -259,6 +283,7 @@ private struct PlanBuilder {
         let prompts = renderedPrompts(model: model, dataset: dataset)
         let samples = datasets[dataset].planned.samples.samples
         let settings = keys.decodeSettings(kv: cell.kv, generation: cell.generation)
+        let metricList = JobKeys.metricList(cell.dataset.metrics)
         let quantizationDependency = weights.quantizationJob.map { [$0] } ?? []
         if deduplicate {
             if visionCache[visionGroup] == nil { visionCache[visionGroup] = Array(repeating: nil, count: available) }
@@ -272,7 +297,8 @@ private struct PlanBuilder {
 
         for index in 0..<sampleCount {
             let sample = samples[index]
-            let prompt = prompts[index]
+            let prompt = prompts[index].rendered
+            let tokens = prompts[index]
             let reference = SampleReference(dataset: dataset, index: index)
 
             // Vision features: shared by everything that does not change the vision weights.
@@ -314,16 +340,14 @@ private struct PlanBuilder {
                                        prompt: prompt.full, vision: visionKey, kv: kv)
                     work = .prefill(model: model, weights: cell.weights, sample: reference, kv: kv)
                     prefillCost = architecture.map {
-                        CostModel.prefill($0, cell.weights, context: 0, tokens: CostModel.promptTokens(prompt.full, architecture: $0),
-                                          storedBits: kv?.storedBits ?? 32)
+                        CostModel.prefill($0, cell.weights, context: 0, tokens: tokens.full($0), storedBits: kv?.storedBits ?? 32)
                     }
                 case .prefix:
                     key = keys.prefixPrefill(languageWeights: weights.languageWeights, tokenizer: identity.tokenizer,
                                              prefix: prompt.prefix, vision: visionKey)
                     work = .prefillPrefix(model: model, weights: cell.weights, sample: reference)
                     prefillCost = architecture.map {
-                        CostModel.prefill($0, cell.weights, context: 0, tokens: CostModel.promptTokens(prompt.prefix, architecture: $0),
-                                          storedBits: 32)
+                        CostModel.prefill($0, cell.weights, context: 0, tokens: tokens.prefix($0), storedBits: 32)
                     }
                 }
                 prefill = addJob(prefillKind, key: key, dependencies: upstream, cost: prefillCost, work: work, tally: &tally)
@@ -333,14 +357,13 @@ private struct PlanBuilder {
             let question = regime == .prefix ? prompt.suffix : nil
             let decodeKey = keys.decode(prefill: key(of: prefill), question: question, settings: settings)
             let decodeCost = architecture.map { arch -> JobCost in
-                let questionTokens = question.map { CostModel.estimatedTokens($0) } ?? 0
-                let context = CostModel.promptTokens(regime == .prefix ? prompt.prefix : prompt.full, architecture: arch)
-                return CostModel.decode(arch, cell.weights, kv: cell.kv, context: context, questionTokens: questionTokens,
-                                        generated: cell.generation.maxNewTokens)
+                let split = regime == .prefix
+                return CostModel.decode(arch, cell.weights, kv: cell.kv, context: split ? tokens.prefix(arch) : tokens.full(arch),
+                                        questionTokens: split ? tokens.suffixText : 0, generated: cell.generation.maxNewTokens)
             }
             let decode = addJob(.decode, key: decodeKey, dependencies: [prefill] + quantizationDependency, cost: decodeCost,
                                 work: .decode(cell: cellNumber, sample: index), tally: &tally)
-            let scoringKey = keys.scoring(answer: decodeKey, references: sample.references, metrics: cell.dataset.metrics)
+            let scoringKey = keys.scoring(answer: decodeKey, references: sample.references, metricList: metricList)
             let scoring = addJob(.scoring, key: scoringKey, dependencies: [decode], cost: JobCost.zero,
                                  work: .score(cell: cellNumber, sample: index), tally: &tally)
             decodeJobs.append(decode)
@@ -353,13 +376,14 @@ private struct PlanBuilder {
         if deduplicate { cellIndex[cellKey] = cells.count - 1 }
     }
 
-    mutating func renderedPrompts(model: Int, dataset: Int) -> [RenderedPrompt] {
+    /// Rendered prompts and their estimated token counts, once per (model, dataset).
+    mutating func renderedPrompts(model: Int, dataset: Int) -> [PromptInfo] {
         let group = PromptGroup(model: model, dataset: dataset)
         if let cached = prompts[group] { return cached }
         let template = models[model].planned.descriptor.template
         let descriptor = datasets[dataset].planned.descriptor
         let rendered = datasets[dataset].planned.samples.samples.map { sample in
-            template.render(userText: descriptor.userText(for: sample), hasImage: sample.image != nil)
+            PromptInfo(template.render(userText: descriptor.userText(for: sample), hasImage: sample.image != nil))
         }
         prompts[group] = rendered
         return rendered
@@ -372,7 +396,7 @@ private struct PlanBuilder {
         var total = 0
         for kind in JobKind.allCases {
             offsets[kind] = total
-            total += pending[kind]!.count
+            total += pending[kind.ordinal].count
         }
         func global(_ handle: JobHandle) -> Int { offsets[handle.kind]! + Int(handle.local) }
 
@@ -380,7 +404,7 @@ private struct PlanBuilder {
         jobs.reserveCapacity(total)
         var planned = JobTally()
         for kind in JobKind.allCases {
-            for job in pending[kind]! {
+            for job in pending[kind.ordinal] {
                 jobs.append(Job(kind: kind, key: job.key, dependencies: job.dependencies.map(global), cost: job.cost, work: job.work))
                 planned.add(kind, job.cost)
             }
@@ -416,7 +440,7 @@ private struct PlanBuilder {
 
 extension JobTally {
     mutating func add(_ other: JobTally) {
-        for (kind, count) in other.counts { counts[kind, default: 0] += count }
+        for index in countsByOrdinal.indices { countsByOrdinal[index] += other.countsByOrdinal[index] }
         cost = cost + other.cost
         unknownCost += other.unknownCost
     }

@@ -45,3 +45,16 @@ import Testing
         #expect(key.short == String(key.hex.prefix(12)))
     }
 }
+
+@testable import Planning
+
+@Suite struct SortedObjectKeyTests {
+    @Test func sortedFastPathEqualsTheGenericObjectKey() {
+        let inner = ContentKey(.string("x"))
+        let fast = ContentKey(sortedObject: ["answer": .key(inner), "kind": .string("scoring"), "metrics": .array([.string("f1")]),
+                                             "metrics_version": .integer(1), "references": .array([])])
+        let generic = ContentKey(.object(["references": .array([]), "metrics_version": .integer(1), "kind": .string("scoring"),
+                                          "metrics": .array([.string("f1")]), "answer": .key(inner)]))
+        #expect(fast == generic)
+    }
+}
