@@ -53,23 +53,26 @@ export LCB_HOME="$WORK/.lcb"
 echo "spec: $WORK/bench.yaml ($(wc -l < "$WORK/bench.yaml") lines)"
 "$LCB" plan "$WORK/bench.yaml" 2>/dev/null | grep -E '^cells:|^  (jobs|weight|vision|prefill|prefix|decode|scoring|total)'
 
-# Best of 3 for each command; `date +%s%N` gives nanoseconds.
+# Best of 3 for each command: wall-clock seconds (real) and CPU seconds (user + sys), since on a
+# shared machine the wall clock also counts waiting for a core.
 best() {
-  local best_ns=""
+  local best_real="" best_cpu=""
   for _ in 1 2 3; do
-    local start end
-    start=$(date +%s%N)
-    "$@" > /dev/null 2>&1 || true
-    end=$(date +%s%N)
-    local ns=$((end - start))
-    if [ -z "$best_ns" ] || [ "$ns" -lt "$best_ns" ]; then best_ns=$ns; fi
+    local out
+    out=$( { TIMEFORMAT='%R %U %S'; time "$@" > /dev/null 2>&1; } 2>&1 ) || true
+    read -r real user sys <<< "$out"
+    local cpu
+    cpu=$(echo "$user + $sys" | bc -l)
+    if [ -z "$best_real" ] || [ "$(echo "$real < $best_real" | bc -l)" = 1 ]; then best_real=$real; fi
+    if [ -z "$best_cpu" ] || [ "$(echo "$cpu < $best_cpu" | bc -l)" = 1 ]; then best_cpu=$cpu; fi
   done
-  echo "$best_ns"
+  echo "$best_real $best_cpu"
 }
-check_ns=$(best "$LCB" check "$WORK/bench.yaml")
-plan_ns=$(best "$LCB" plan "$WORK/bench.yaml")
-json_ns=$(best "$LCB" plan --json "$WORK/bench.yaml")
-printf "lcb check:          %6.3f s\n" "$(echo "$check_ns / 1000000000" | bc -l)"
-printf "lcb plan:           %6.3f s\n" "$(echo "$plan_ns / 1000000000" | bc -l)"
-printf "check + plan:       %6.3f s\n" "$(echo "($check_ns + $plan_ns) / 1000000000" | bc -l)"
-printf "lcb plan --json:    %6.3f s (for information)\n" "$(echo "$json_ns / 1000000000" | bc -l)"
+read -r check_real check_cpu <<< "$(best "$LCB" check "$WORK/bench.yaml")"
+read -r plan_real plan_cpu <<< "$(best "$LCB" plan "$WORK/bench.yaml")"
+read -r json_real json_cpu <<< "$(best "$LCB" plan --json "$WORK/bench.yaml")"
+printf "%-18s %8s %8s\n" "" "real s" "cpu s"
+printf "%-18s %8.3f %8.3f\n" "lcb check" "$check_real" "$check_cpu"
+printf "%-18s %8.3f %8.3f\n" "lcb plan" "$plan_real" "$plan_cpu"
+printf "%-18s %8.3f %8.3f\n" "check + plan" "$(echo "$check_real + $plan_real" | bc -l)" "$(echo "$check_cpu + $plan_cpu" | bc -l)"
+printf "%-18s %8.3f %8.3f   (for information)\n" "lcb plan --json" "$json_real" "$json_cpu"
