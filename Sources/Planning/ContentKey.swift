@@ -78,6 +78,16 @@ public struct ContentKey: Hashable, Comparable, Sendable, CustomStringConvertibl
     /// The first 12 hex digits, enough to tell keys apart in a printed plan.
     public var short: String { String(hex.prefix(12)) }
 
+    /// The digest is uniformly distributed, so its first word is as good a hash as all four.
+    public func hash(into hasher: inout Hasher) { hasher.combine(w0) }
+
+    /// Appends the 32 digest bytes (big-endian words) to a byte buffer.
+    func appendBytes(to out: inout [UInt8]) {
+        for word in [w0, w1, w2, w3] {
+            withUnsafeBytes(of: word.bigEndian) { out.append(contentsOf: $0) }
+        }
+    }
+
     public var description: String { hex }
 
     public static func < (lhs: ContentKey, rhs: ContentKey) -> Bool {
@@ -89,18 +99,20 @@ public struct ContentKey: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// Appends the 64 hex digits to a byte buffer without building a `String`.
     func appendHex(to out: inout [UInt8]) {
-        func append(_ word: UInt64) {
-            var shift: UInt64 = 64
-            while shift > 0 {
-                shift -= 4
-                let nibble = UInt8(truncatingIfNeeded: (word >> shift) & 0xF)
-                out.append(nibble < 10 ? nibble &+ 48 : nibble &+ 87)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: 64))
+        out.withUnsafeMutableBufferPointer { buffer in
+            var position = start
+            for word in [w0, w1, w2, w3] {
+                var shift: UInt64 = 64
+                while shift > 0 {
+                    shift -= 4
+                    let nibble = UInt8(truncatingIfNeeded: (word >> shift) & 0xF)
+                    buffer[position] = nibble < 10 ? nibble &+ 48 : nibble &+ 87
+                    position += 1
+                }
             }
         }
-        append(w0)
-        append(w1)
-        append(w2)
-        append(w3)
     }
 }
 
@@ -201,6 +213,15 @@ public struct CanonicalEncoder: Sendable {
     static func appendJSONString(_ string: String, to bytes: inout [UInt8]) {
         func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
         bytes.append(UInt8(ascii: "\""))
+        // Most strings (member names, prompts) need no escaping: copy them in one go.
+        let clean = string.utf8.withContiguousStorageIfAvailable { utf8 in
+            !utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+        }
+        if clean == true {
+            bytes.append(contentsOf: string.utf8)
+            bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in string.utf8 {
             switch byte {
             case UInt8(ascii: "\""): append("\\\"")

@@ -10,14 +10,6 @@ public enum CostModel {
     /// Estimated tokens of a text.
     public static func estimatedTokens(_ text: String) -> Int { max(1, (text.utf8.count + 3) / 4) }
 
-    /// Estimated tokens of a prompt part, with the image placeholder expanded to its embeddings.
-    static func promptTokens(_ text: String, architecture: ModelArchitecture) -> Int {
-        guard let range = text.range(of: PromptTemplate.imagePlaceholder) else { return estimatedTokens(text) }
-        var rest = text
-        rest.removeSubrange(range)
-        return (rest.isEmpty ? 0 : estimatedTokens(rest)) + architecture.imageTokens
-    }
-
     /// Bytes of the LM's linears as quantized (codes plus an fp16 scale and minimum per group),
     /// plus the unquantized lm_head.
     static func languageWeightBytes(_ arch: ModelArchitecture, _ weights: WeightQuantization?) -> Double {

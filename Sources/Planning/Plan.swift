@@ -57,14 +57,16 @@ public struct SampleReference: Sendable, Hashable {
 /// What a job does, in terms of the plan's tables, so the runner needs nothing else.
 public enum JobWork: Sendable, Hashable {
     /// `plan.models[model]`'s weights quantized with `weights`.
-    case quantizeWeights(model: Int, weights: WeightQuantization)
+    // The cases carrying configurations are `indirect` so that a job stays small: a plan holds
+    // hundreds of thousands of decode and scoring jobs.
+    indirect case quantizeWeights(model: Int, weights: WeightQuantization)
     /// The image of `sample` through `plan.models[model]`'s vision tower and projector, with
     /// `weights` if they touch the vision side.
-    case encodeImage(model: Int, weights: WeightQuantization?, sample: SampleReference)
+    indirect case encodeImage(model: Int, weights: WeightQuantization?, sample: SampleReference)
     /// Prefill `sample`'s whole prompt; `kv` is set only under `attention`.
-    case prefill(model: Int, weights: WeightQuantization?, sample: SampleReference, kv: KVCacheQuantization?)
+    indirect case prefill(model: Int, weights: WeightQuantization?, sample: SampleReference, kv: KVCacheQuantization?)
     /// Prefill the prompt of `sample` through its image.
-    case prefillPrefix(model: Int, weights: WeightQuantization?, sample: SampleReference)
+    indirect case prefillPrefix(model: Int, weights: WeightQuantization?, sample: SampleReference)
     /// Generate the answer of `plan.cells[cell]` for its sample number `sample`.
     case decode(cell: Int, sample: Int)
     /// Score that answer.

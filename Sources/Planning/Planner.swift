@@ -34,6 +34,45 @@ public struct Planner: Sendable {
     }
 }
 
+/// An open-addressing hash set of job keys with their handles.
+///
+/// The planner looks a key up for every job of every sample; `Dictionary` spends most of that in
+/// SipHash, which a SHA-256 digest does not need: its first word already is a uniform hash.
+struct KeyTable {
+    private var keys: [ContentKey?]
+    private var handles: [JobHandle]
+    private var mask: Int
+    private(set) var count = 0
+
+    init(capacity: Int = 1024) {
+        var size = 16
+        while size < 2 * capacity { size <<= 1 }
+        keys = Array(repeating: nil, count: size)
+        handles = Array(repeating: JobHandle(kind: .scoring, local: -1), count: size)
+        mask = size - 1
+    }
+
+    /// Inserts `key` with `handle` unless present; returns the handle already stored, if any.
+    mutating func insert(_ key: ContentKey, _ handle: JobHandle) -> JobHandle? {
+        if 2 * (count + 1) > keys.count { grow() }
+        var slot = Int(truncatingIfNeeded: key.w0) & mask
+        while let existing = keys[slot] {
+            if existing == key { return handles[slot] }
+            slot = (slot + 1) & mask
+        }
+        keys[slot] = key
+        handles[slot] = handle
+        count += 1
+        return nil
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, handles).compactMap { key, handle in key.map { ($0, handle) } }
+        self = KeyTable(capacity: keys.count)
+        for (key, handle) in old { _ = insert(key, handle) }
+    }
+}
+
 /// A job not yet placed in the final order: `(kind, index among jobs of that kind)`.
 struct JobHandle: Hashable {
     let kind: JobKind
@@ -118,7 +157,7 @@ private struct PlanBuilder {
 
     /// Jobs by `JobKind.ordinal`, in the order they were first asked for.
     var pending: [[PendingJob]] = Array(repeating: [], count: JobKind.allCases.count)
-    var jobIndex: [ContentKey: JobHandle] = [:]
+    var jobIndex = KeyTable()
     var prompts: [PromptGroup: [PromptInfo]] = [:]
     var visionCache: [SampleGroup: [JobHandle?]] = [:]
     var prefillCache: [SampleGroup: [JobHandle?]] = [:]
@@ -244,10 +283,9 @@ private struct PlanBuilder {
     mutating func addJob(_ kind: JobKind, key: ContentKey, dependencies: [JobHandle], cost: JobCost?, work: JobWork,
                          tally: inout JobTally) -> JobHandle {
         tally.add(kind, cost)
-        if deduplicate, let existing = jobIndex[key] { return existing }
         let handle = JobHandle(kind: kind, local: Int32(pending[kind.ordinal].count))
+        if deduplicate, let existing = jobIndex.insert(key, handle) { return existing }
         pending[kind.ordinal].append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
-        if deduplicate { jobIndex[key] = handle }
         return handle
     }
 
@@ -285,9 +323,14 @@ private struct PlanBuilder {
         let settings = keys.decodeSettings(kv: cell.kv, generation: cell.generation)
         let metricList = JobKeys.metricList(cell.dataset.metrics)
         let quantizationDependency = weights.quantizationJob.map { [$0] } ?? []
-        if deduplicate {
-            if visionCache[visionGroup] == nil { visionCache[visionGroup] = Array(repeating: nil, count: available) }
-            if prefillCache[group] == nil { prefillCache[group] = Array(repeating: nil, count: available) }
+        // Taken out of the caches for the loop (one lookup per cell, not per sample) and put back after.
+        var visionHandles = deduplicate ? (visionCache.removeValue(forKey: visionGroup) ?? Array(repeating: nil, count: available)) : []
+        var prefillHandles = deduplicate ? (prefillCache.removeValue(forKey: group) ?? Array(repeating: nil, count: available)) : []
+        defer {
+            if deduplicate {
+                visionCache[visionGroup] = visionHandles
+                prefillCache[group] = prefillHandles
+            }
         }
         let cellNumber = cells.count
         var decodeJobs: [JobHandle] = []
@@ -304,7 +347,7 @@ private struct PlanBuilder {
             // Vision features: shared by everything that does not change the vision weights.
             var vision: JobHandle?
             if let image = sample.image {
-                if deduplicate, let cached = visionCache[visionGroup]![index] {
+                if deduplicate, let cached = visionHandles[index] {
                     tally.add(.visionEncoding, cost(of: cached))
                     vision = cached
                 } else {
@@ -316,17 +359,16 @@ private struct PlanBuilder {
                                     cost: architecture.map(CostModel.visionEncoding),
                                     work: .encodeImage(model: model, weights: touches ? cell.weights : nil, sample: reference),
                                     tally: &tally)
-                    if deduplicate { visionCache[visionGroup]![index] = vision }
+                    if deduplicate { visionHandles[index] = vision }
                 }
             }
             let visionKey = vision.map { key(of: $0) }
-            let upstream = (vision.map { [$0] } ?? []) + quantizationDependency
 
             // Prefill: per (LM weights, sample) under store, per (LM weights, image, prefix) under
             // prefix, per (LM weights, KV config, sample) under attention.
             let prefill: JobHandle
             let prefillKind: JobKind = regime == .prefix ? .prefixPrefill : .prefill
-            if deduplicate, let cached = prefillCache[group]![index] {
+            if deduplicate, let cached = prefillHandles[index] {
                 tally.add(prefillKind, cost(of: cached))
                 prefill = cached
             } else {
@@ -350,8 +392,9 @@ private struct PlanBuilder {
                         CostModel.prefill($0, cell.weights, context: 0, tokens: tokens.prefix($0), storedBits: 32)
                     }
                 }
+                let upstream = (vision.map { [$0] } ?? []) + quantizationDependency
                 prefill = addJob(prefillKind, key: key, dependencies: upstream, cost: prefillCost, work: work, tally: &tally)
-                if deduplicate { prefillCache[group]![index] = prefill }
+                if deduplicate { prefillHandles[index] = prefill }
             }
 
             let question = regime == .prefix ? prompt.suffix : nil
@@ -424,13 +467,12 @@ private struct PlanBuilder {
 
     static func planHash(jobs: [Job], cells: [PlannedCell], deduplicated: Bool) -> ContentKey {
         var hasher = SHA256()
+        // A header, then each list's count and its sorted keys as raw 32-byte digests.
         var bytes = Array("lcb-plan-v1 \(deduplicated ? "dedup" : "naive")\n".utf8)
         for (title, keys) in [("cells", cells.map(\.key)), ("jobs", jobs.map(\.key))] {
             bytes.append(contentsOf: Array("\(title) \(keys.count)\n".utf8))
-            for key in keys.sorted() {
-                key.appendHex(to: &bytes)
-                bytes.append(0x0A)
-            }
+            bytes.reserveCapacity(bytes.count + 32 * keys.count)
+            for key in keys.sorted() { key.appendBytes(to: &bytes) }
             hasher.update(data: bytes)
             bytes.removeAll(keepingCapacity: true)
         }
