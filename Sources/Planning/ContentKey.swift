@@ -179,6 +179,21 @@ public struct CanonicalEncoder: Sendable {
         }
     }
 
+    /// Appends canonical text written by hand (a fixed part of a key recipe).
+    mutating func appendRaw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends a key as its canonical encoding (a JSON string of hex digits).
+    mutating func appendKey(_ key: ContentKey) {
+        bytes.append(UInt8(ascii: "\""))
+        key.appendHex(to: &bytes)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a string as its canonical encoding.
+    mutating func appendStringValue(_ string: String) { appendString(string) }
+
     /// Appends an object whose members are already in key-byte order (checked in debug builds).
     mutating func encodeObject(sorted members: KeyValuePairs<String, CanonicalValue>) {
         bytes.append(UInt8(ascii: "{"))

@@ -76,10 +76,18 @@ public struct JobKeys: Sendable {
     /// Generation from a prefill; under `prefix` the question text is prefilled here, against the
     /// quantized prefix, so it is part of the key.
     public func decode(prefill: ContentKey, question: String?, settings: ContentKey) -> ContentKey {
-        ContentKey(sortedObject: [
-            "from": .key(prefill), "kind": .string(JobKind.decode.rawValue),
-            "question": .optional(question, CanonicalValue.string), "settings": .key(settings),
-        ])
+        // Written out member by member (the canonical encoding of
+        // {"from", "kind": "decode", "question", "settings"}; a test checks it against the generic
+        // encoder): there is one of these per cell and sample.
+        var encoder = CanonicalEncoder()
+        encoder.appendRaw("{\"from\":")
+        encoder.appendKey(prefill)
+        encoder.appendRaw(",\"kind\":\"decode\",\"question\":")
+        if let question { encoder.appendStringValue(question) } else { encoder.appendRaw("null") }
+        encoder.appendRaw(",\"settings\":")
+        encoder.appendKey(settings)
+        encoder.appendRaw("}")
+        return ContentKey(digestOf: encoder.bytes)
     }
 
     /// Scoring one answer against a sample's references with the dataset's metrics.
@@ -89,10 +97,21 @@ public struct JobKeys: Sendable {
 
     /// `scoring` with the metric list already canonical (`metricList`), computed once per cell.
     func scoring(answer: ContentKey, references: [String], metricList: CanonicalValue) -> ContentKey {
-        ContentKey(sortedObject: [
-            "answer": .key(answer), "kind": .string(JobKind.scoring.rawValue), "metrics": metricList,
-            "metrics_version": .integer(metrics), "references": .array(references.map(CanonicalValue.string)),
-        ])
+        // Written out member by member, like `decode`: one per cell and sample.
+        var encoder = CanonicalEncoder()
+        encoder.appendRaw("{\"answer\":")
+        encoder.appendKey(answer)
+        encoder.appendRaw(",\"kind\":\"scoring\",\"metrics\":")
+        encoder.encode(metricList)
+        encoder.appendRaw(",\"metrics_version\":")
+        encoder.encode(.integer(metrics))
+        encoder.appendRaw(",\"references\":[")
+        for (index, reference) in references.enumerated() {
+            if index > 0 { encoder.appendRaw(",") }
+            encoder.appendStringValue(reference)
+        }
+        encoder.appendRaw("]}")
+        return ContentKey(digestOf: encoder.bytes)
     }
 
     /// A whole cell: everything its results depend on, so identical cells from different

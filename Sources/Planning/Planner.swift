@@ -29,6 +29,7 @@ public struct Planner: Sendable {
     /// Plans `cells` (from one or several specs) together.
     public func plan(_ cells: [Cell]) -> Plan {
         var builder = PlanBuilder(planner: self)
+        builder.reserve(for: cells)
         for cell in cells { builder.add(cell) }
         return builder.finish()
     }
@@ -287,6 +288,19 @@ private struct PlanBuilder {
         if deduplicate, let existing = jobIndex.insert(key, handle) { return existing }
         pending[kind.ordinal].append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
         return handle
+    }
+
+    /// Sizes the key table and job lists for the naive job count, so they never regrow.
+    mutating func reserve(for cells: [Cell]) {
+        var samples = 0
+        for cell in cells {
+            let count = datasets[datasetEntry(cell.dataset)].planned.samples.samples.count
+            samples += min(count, cell.sampleLimit ?? count)
+        }
+        let jobs = min(4 * samples + cells.count, 1 << 24)
+        if deduplicate { jobIndex = KeyTable(capacity: jobs) }
+        pending[JobKind.decode.ordinal].reserveCapacity(samples)
+        pending[JobKind.scoring.ordinal].reserveCapacity(samples)
     }
 
     // MARK: Lowering

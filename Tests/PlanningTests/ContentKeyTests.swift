@@ -58,3 +58,25 @@ import Testing
         #expect(fast == generic)
     }
 }
+
+@Suite struct HandWrittenRecipeTests {
+    let keys = JobKeys(numerics: 3, metrics: 2)
+    let a = ContentKey(.string("a")), b = ContentKey(.string("b"))
+
+    @Test(arguments: [nil, "What is \"this\"?\n"] as [String?])
+    func decodeMatchesTheGenericEncoding(question: String?) {
+        let generic = ContentKey(.object([
+            "settings": .key(b), "question": .optional(question, CanonicalValue.string), "kind": .string("decode"), "from": .key(a),
+        ]))
+        #expect(keys.decode(prefill: a, question: question, settings: b) == generic)
+    }
+
+    @Test(arguments: [[], ["yes"], ["a \\ b", "c"]] as [[String]])
+    func scoringMatchesTheGenericEncoding(references: [String]) {
+        let generic = ContentKey(.object([
+            "references": .array(references.map(CanonicalValue.string)), "metrics_version": .integer(2),
+            "metrics": .array([.string("accuracy"), .string("f1")]), "kind": .string("scoring"), "answer": .key(a),
+        ]))
+        #expect(keys.scoring(answer: a, references: references, metrics: [.f1, .accuracy]) == generic)
+    }
+}
