@@ -70,7 +70,15 @@ public struct JobKeys: Sendable {
     /// What a decode job adds to its prefill: the KV configuration and the generation settings.
     /// Computed once per cell; `decode` hashes it with each sample's prefill.
     public func decodeSettings(kv: KVCacheQuantization?, generation: GenerationSettings) -> ContentKey {
-        ContentKey(.object(["kv": kv?.canonical ?? .null, "generation": generation.canonical, "numerics": .integer(numerics)]))
+        decodeSettings(kv: kv.map { ContentKey($0.canonical) }, generation: ContentKey(generation.canonical))
+    }
+
+    /// `decodeSettings` from the keys of the KV configuration's and the generation settings'
+    /// canonical forms (the planner computes those once per distinct configuration).
+    func decodeSettings(kv: ContentKey?, generation: ContentKey) -> ContentKey {
+        ContentKey(sortedObject: [
+            "generation": .key(generation), "kv": .optional(kv, CanonicalValue.key), "numerics": .integer(numerics),
+        ])
     }
 
     /// Generation from a prefill; under `prefix` the question text is prefilled here, against the
@@ -116,21 +124,27 @@ public struct JobKeys: Sendable {
 
     /// A whole cell: everything its results depend on, so identical cells from different
     /// experiments or spec files are planned once.
-    public func cell(model: ModelIdentity, dtype: String, template: PromptTemplate, preprocessing: ImagePreprocessing,
-                     weights: WeightQuantization?, calibration: CanonicalValue? = nil, kv: KVCacheQuantization?, samples: ContentKey,
-                     promptSuffix: String, metrics metricNames: [Metric], generation: GenerationSettings) -> ContentKey {
-        let modelValue = CanonicalValue.object([
-            "checkpoint": .key(model.weights), "tokenizer": .key(model.tokenizer), "preprocessor": .key(model.preprocessor),
-            "dtype": .string(dtype), "template": .string(template.text), "preprocessing": .string(preprocessing.rawValue),
+    ///
+    /// `model` is `model(identity:dtype:template:preprocessing:)`; `weights`, `kv` and `generation`
+    /// are the keys of those configurations' canonical forms (the weights' with the calibration
+    /// dataset resolved).
+    public func cell(model: ContentKey, weights: ContentKey?, kv: ContentKey?, samples: ContentKey, promptSuffix: String,
+                     metrics metricNames: [Metric], generation: ContentKey) -> ContentKey {
+        ContentKey(sortedObject: [
+            "generation": .key(generation), "kind": .string("cell"), "kv": .optional(kv, CanonicalValue.key),
+            "metrics": Self.metricList(metricNames), "metrics_version": .integer(metrics), "model": .key(model),
+            "numerics": .integer(numerics), "prompt_suffix": .string(promptSuffix), "samples": .key(samples),
+            "weights": .optional(weights, CanonicalValue.key),
         ])
-        let members: [String: CanonicalValue] = [
-            "kind": .string("cell"), "model": modelValue,
-            "weights": weights?.canonical(calibration: calibration) ?? .null, "kv": kv?.canonical ?? .null,
-            "samples": .key(samples),
-            "prompt_suffix": .string(promptSuffix), "metrics": Self.metricList(metricNames),
-            "generation": generation.canonical, "numerics": .integer(numerics), "metrics_version": .integer(metrics),
-        ]
-        return ContentKey(.object(members))
+    }
+
+    /// Everything about a model that a cell's results depend on: its files, dtype, prompt template
+    /// and image preprocessing.
+    public func model(identity: ModelIdentity, dtype: String, template: PromptTemplate, preprocessing: ImagePreprocessing) -> ContentKey {
+        ContentKey(.object([
+            "checkpoint": .key(identity.weights), "tokenizer": .key(identity.tokenizer), "preprocessor": .key(identity.preprocessor),
+            "dtype": .string(dtype), "template": .string(template.text), "preprocessing": .string(preprocessing.rawValue),
+        ]))
     }
 
     /// Metric names sorted: the order a spec lists them in does not change a score.

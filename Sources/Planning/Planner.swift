@@ -29,8 +29,8 @@ public struct Planner: Sendable {
     /// Plans `cells` (from one or several specs) together.
     public func plan(_ cells: [Cell]) -> Plan {
         var builder = PlanBuilder(planner: self)
-        builder.reserve(for: cells)
-        for cell in cells { builder.add(cell) }
+        let datasets = builder.reserve(for: cells)
+        for (cell, dataset) in zip(cells, datasets) { builder.add(cell, dataset: dataset) }
         return builder.finish()
     }
 }
@@ -40,16 +40,18 @@ public struct Planner: Sendable {
 /// The planner looks a key up for every job of every sample; `Dictionary` spends most of that in
 /// SipHash, which a SHA-256 digest does not need: its first word already is a uniform hash.
 struct KeyTable {
-    private var keys: [ContentKey?]
+    /// Slots; a slot is empty while its handle's `local` is -1.
+    private var keys: [ContentKey]
     private var handles: [JobHandle]
     private var mask: Int
     private(set) var count = 0
+    private static let empty = JobHandle(kind: .scoring, local: -1)
 
     init(capacity: Int = 1024) {
         var size = 16
         while size < 2 * capacity { size <<= 1 }
-        keys = Array(repeating: nil, count: size)
-        handles = Array(repeating: JobHandle(kind: .scoring, local: -1), count: size)
+        keys = Array(repeating: ContentKey(digest: SHA256.hash(data: [UInt8]())), count: size)
+        handles = Array(repeating: Self.empty, count: size)
         mask = size - 1
     }
 
@@ -57,8 +59,8 @@ struct KeyTable {
     mutating func insert(_ key: ContentKey, _ handle: JobHandle) -> JobHandle? {
         if 2 * (count + 1) > keys.count { grow() }
         var slot = Int(truncatingIfNeeded: key.w0) & mask
-        while let existing = keys[slot] {
-            if existing == key { return handles[slot] }
+        while handles[slot].local >= 0 {
+            if keys[slot] == key { return handles[slot] }
             slot = (slot + 1) & mask
         }
         keys[slot] = key
@@ -68,7 +70,7 @@ struct KeyTable {
     }
 
     private mutating func grow() {
-        let old = zip(keys, handles).compactMap { key, handle in key.map { ($0, handle) } }
+        let old = zip(keys, handles).filter { $0.1.local >= 0 }
         self = KeyTable(capacity: keys.count)
         for (key, handle) in old { _ = insert(key, handle) }
     }
@@ -155,6 +157,10 @@ private struct PlanBuilder {
     var weightsEntries: [WeightsKey: WeightsEntry] = [:]
     var weightIdentityIDs: [ContentKey: Int] = [:]
     var kvIDs: [KVCacheQuantization: Int] = [:]
+    var kvKeys: [KVCacheQuantization: ContentKey] = [:]
+    var generationKeys: [GenerationSettings: ContentKey] = [:]
+    var weightsKeys: [WeightsConfiguration: ContentKey] = [:]
+    var modelKeys: [Int: ContentKey] = [:]
 
     /// Jobs by `JobKind.ordinal`, in the order they were first asked for.
     var pending: [[PendingJob]] = Array(repeating: [], count: JobKind.allCases.count)
@@ -172,6 +178,11 @@ private struct PlanBuilder {
     struct WeightsKey: Hashable {
         let model: Int
         let weights: WeightQuantization?
+        let calibration: CanonicalValue?
+    }
+
+    struct WeightsConfiguration: Hashable {
+        let weights: WeightQuantization
         let calibration: CanonicalValue?
     }
 
@@ -270,6 +281,38 @@ private struct PlanBuilder {
         return result
     }
 
+    /// Keys of configurations' canonical forms, computed once per distinct configuration.
+    mutating func configurationKey(_ kv: KVCacheQuantization) -> ContentKey {
+        if let key = kvKeys[kv] { return key }
+        let key = ContentKey(kv.canonical)
+        kvKeys[kv] = key
+        return key
+    }
+
+    mutating func configurationKey(_ generation: GenerationSettings) -> ContentKey {
+        if let key = generationKeys[generation] { return key }
+        let key = ContentKey(generation.canonical)
+        generationKeys[generation] = key
+        return key
+    }
+
+    mutating func weightsConfigurationKey(_ weights: WeightQuantization, calibration: CanonicalValue?) -> ContentKey {
+        let lookup = WeightsConfiguration(weights: weights, calibration: calibration)
+        if let key = weightsKeys[lookup] { return key }
+        let key = ContentKey(weights.canonical(calibration: calibration))
+        weightsKeys[lookup] = key
+        return key
+    }
+
+    mutating func modelKey(_ model: Int) -> ContentKey {
+        if let key = modelKeys[model] { return key }
+        let descriptor = models[model].planned.descriptor
+        let key = keys.model(identity: models[model].identity, dtype: effectiveDType(model), template: descriptor.template,
+                             preprocessing: descriptor.preprocessing)
+        modelKeys[model] = key
+        return key
+    }
+
     /// The dtype weights are held in: `auto` resolves to the stored dtype when config.json says it.
     func effectiveDType(_ model: Int) -> String {
         let requested = models[model].planned.descriptor.dtype
@@ -291,32 +334,38 @@ private struct PlanBuilder {
     }
 
     /// Sizes the key table and job lists for the naive job count, so they never regrow.
-    mutating func reserve(for cells: [Cell]) {
+    /// Returns each cell's dataset index.
+    mutating func reserve(for cells: [Cell]) -> [Int] {
         var samples = 0
+        var indices: [Int] = []
+        indices.reserveCapacity(cells.count)
         for cell in cells {
-            let count = datasets[datasetEntry(cell.dataset)].planned.samples.samples.count
+            let index = datasetEntry(cell.dataset)
+            indices.append(index)
+            let count = datasets[index].planned.samples.samples.count
             samples += min(count, cell.sampleLimit ?? count)
         }
-        let jobs = min(4 * samples + cells.count, 1 << 24)
-        if deduplicate { jobIndex = KeyTable(capacity: jobs) }
+        // Decode and scoring jobs are rarely shared, the rest mostly: 2 per sample is a fair guess.
+        if deduplicate { jobIndex = KeyTable(capacity: min(2 * samples + cells.count, 1 << 24)) }
         pending[JobKind.decode.ordinal].reserveCapacity(samples)
         pending[JobKind.scoring.ordinal].reserveCapacity(samples)
+        return indices
     }
 
     // MARK: Lowering
 
-    mutating func add(_ cell: Cell) {
+    mutating func add(_ cell: Cell, dataset: Int) {
         requestedCells += 1
         let model = modelEntry(cell.model)
-        let dataset = datasetEntry(cell.dataset)
         let available = datasets[dataset].planned.samples.samples.count
         let sampleCount = min(available, cell.sampleLimit ?? available)
         let identity = models[model].identity
+        let kvKey = cell.kv.map { configurationKey($0) }
+        let generationKey = configurationKey(cell.generation)
         let cellKey = keys.cell(
-            model: identity, dtype: effectiveDType(model), template: cell.model.template,
-            preprocessing: cell.model.preprocessing, weights: cell.weights, calibration: cell.calibration, kv: cell.kv,
-            samples: samplesKey(dataset: dataset, count: sampleCount), promptSuffix: cell.dataset.promptSuffix,
-            metrics: cell.dataset.metrics, generation: cell.generation)
+            model: modelKey(model), weights: cell.weights.map { weightsConfigurationKey($0, calibration: cell.calibration) },
+            kv: kvKey, samples: samplesKey(dataset: dataset, count: sampleCount), promptSuffix: cell.dataset.promptSuffix,
+            metrics: cell.dataset.metrics, generation: generationKey)
         if deduplicate, let existing = cellIndex[cellKey] {
             cells[existing].labels.append(cell.label)
             naive.add(cells[existing].ownWork)
@@ -334,7 +383,7 @@ private struct PlanBuilder {
                                       regime: .store, kv: -1)
         let prompts = renderedPrompts(model: model, dataset: dataset)
         let samples = datasets[dataset].planned.samples.samples
-        let settings = keys.decodeSettings(kv: cell.kv, generation: cell.generation)
+        let settings = keys.decodeSettings(kv: kvKey, generation: generationKey)
         let metricList = JobKeys.metricList(cell.dataset.metrics)
         let quantizationDependency = weights.quantizationJob.map { [$0] } ?? []
         // Taken out of the caches for the loop (one lookup per cell, not per sample) and put back after.
