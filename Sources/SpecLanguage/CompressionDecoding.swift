@@ -214,12 +214,17 @@ struct CompressionDecoder {
         let methodWord = section == .kv ? "kv method" : "weight method"
 
         guard let methodNode = pairs[key: "method"] else {
+            if sink.isMisspelled("method", in: pairs, allowed: Array(rules.keys)) {
+                sink.checkKeys(pairs, allowed: Array(rules.keys), in: context)
+                return nil
+            }
             let names = section == .kv ? KVMethodName.allCases.map(\.rawValue) : WeightMethodName.allCases.map(\.rawValue)
             sink.error("\(context) needs 'method:' (one of \(Suggestions.oneOf(names)))", at: node.range)
             sink.checkKeys(pairs, allowed: Array(rules.keys), in: context)
             return nil
         }
-        guard let methodAxis = readAxis(section, "method", methodNode, rule: rules["method"]!) else {
+        let methodNames = section == .kv ? KVMethodName.allCases.map(\.rawValue) : WeightMethodName.allCases.map(\.rawValue)
+        guard let methodAxis = readAxis(section, "method", methodNode, rule: .choice(methodNames, what: methodWord)) else {
             sink.checkKeys(pairs, allowed: Array(rules.keys), in: context)
             return nil
         }
@@ -234,16 +239,29 @@ struct CompressionDecoder {
         if let first = methods.first {
             allowed += parameters(of: first).filter { key in methods.allSatisfy { parameters(of: $0).contains(key) } }
         }
-        let methodText = methods.count == 1 ? "\(methodWord) '\(methods[0])'" : "every \(methodWord) listed in 'method'"
-        sink.checkKeys(pairs, allowed: allowed, in: methodText, belongsElsewhere: { key in
+        // A parameter of some listed methods but not all: name the methods that lack it.
+        var keysOK = true
+        var checked = pairs
+        if methods.count > 1 {
+            for pair in pairs where !allowed.contains(pair.name) {
+                let lacking = methods.filter { !parameters(of: $0).contains(pair.name) }
+                guard lacking.count < methods.count else { continue }
+                sink.error("parameter '\(pair.name)' does not belong to \(methodWord) \(Suggestions.oneOf(lacking)), which "
+                           + "'method' also lists; split the entry into one per method", at: pair.key.range)
+                keysOK = false
+            }
+            checked = pairs.filter { pair in allowed.contains(pair.name) || !methods.contains { parameters(of: $0).contains(pair.name) } }
+        }
+        let methodText = methods.count == 1 ? "\(methodWord) '\(methods[0])'" : "the \(methodWord)s listed in 'method'"
+        keysOK = sink.checkKeys(checked, allowed: allowed, in: methodText, belongsElsewhere: { key in
             let owners = (section == .kv ? KVMethodName.allCases.map(\.rawValue) : WeightMethodName.allCases.map(\.rawValue))
                 .filter { parameters(of: $0).contains(key) }
             guard rules[key] != nil, !owners.isEmpty else { return nil }
             return Suggestions.oneOf(owners)
-        })
+        }) && keysOK
 
         var axes: [Axis] = []
-        var ok = true
+        var ok = keysOK
         for pair in pairs where allowed.contains(pair.name) {
             if pair.name == "method" { axes.append(methodAxis); continue }
             if pair.name == "targets" {
@@ -305,16 +323,16 @@ struct CompressionDecoder {
         case .bits:
             guard let bits = sink.integer(node, what, in: Int.min...Int.max) else { return nil }
             guard supportedBitWidths.contains(bits) else {
-                sink.error("'bits' must be one of \(Suggestions.oneOf(supportedBitWidths.map(String.init))); found \(bits)",
+                sink.error("'bits' must be 2, 3, 4 or 8; found \(bits)",
                            at: node.range)
                 return nil
             }
             return .integer(bits)
         case .fraction:
-            return sink.number(node, what, in: 0...1, excludingLower: true).flatMap { value in
-                guard value < 1 else {
-                    sink.error("\(what) must be a fraction below 1 (0.02 keeps 2% of the entries); found \(formatNumber(value))",
-                               at: node.range)
+            return sink.number(node, what, in: -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude).flatMap { value in
+                guard value > 0, value < 1 else {
+                    sink.error("\(what) must be a fraction above 0 and below 1 (0.02 keeps 2% of the entries exact); "
+                               + "found \(node.scalar?.text ?? "")", at: node.range)
                     return nil
                 }
                 return .number(value)

@@ -45,15 +45,20 @@ public struct LocalSpecFileSystem: SpecFileSystem {
 
 /// Files held in memory, keyed by absolute path (for tests and generated specs).
 public struct InMemorySpecFileSystem: SpecFileSystem {
-    public var files: [String: String]
+    public var files: [String: [UInt8]]
 
     public init(_ files: [String: String]) {
+        self.files = files.mapValues { Array($0.utf8) }
+    }
+
+    /// Files as raw bytes (which need not be valid UTF-8).
+    public init(bytes files: [String: [UInt8]]) {
         self.files = files
     }
 
     public func read(_ absolutePath: String) -> Result<[UInt8], SpecFileError> {
-        guard let text = files[absolutePath] else { return .failure(SpecFileError("no such file")) }
-        return .success(Array(text.utf8))
+        guard let bytes = files[absolutePath] else { return .failure(SpecFileError("no such file")) }
+        return .success(bytes)
     }
 }
 
@@ -83,7 +88,7 @@ public struct CheckpointFacts: Sendable, Hashable {
         guard let top = object as? [String: Any] else { return .failure(SpecFileError("it is not a JSON object")) }
         let text = top["text_config"] as? [String: Any] ?? top
         func int(_ dictionary: [String: Any], _ key: String) -> Int? {
-            guard !(dictionary[key] is Bool), let number = dictionary[key] as? NSNumber else { return nil }
+            guard let number = dictionary[key] as? NSNumber else { return nil }
             let value = number.doubleValue
             guard value.isFinite, value == value.rounded(), abs(value) < 1e12 else { return nil }
             return Int(value)

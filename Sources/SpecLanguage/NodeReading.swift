@@ -21,6 +21,14 @@ final class DiagnosticSink {
 
     var hasErrors: Bool { diagnostics.containsErrors }
 
+    private var largeSuggestionSearches = 0
+
+    /// Allows a "did you mean" search over a very large candidate set a bounded number of times.
+    func takeLargeSuggestionSearch() -> Bool {
+        largeSuggestionSearches += 1
+        return largeSuggestionSearches <= 5
+    }
+
     // MARK: Shapes
 
     /// The pairs of a mapping node; `what` names the thing ("model 'x'").
@@ -47,9 +55,12 @@ final class DiagnosticSink {
     }
 
     /// Reports keys not in `allowed`; `belongsElsewhere` maps a key to the owners it would be valid for.
+    @discardableResult
     func checkKeys(_ pairs: [YAMLPair], allowed: [String], in context: String,
-                   belongsElsewhere: (String) -> String? = { _ in nil }) {
+                   belongsElsewhere: (String) -> String? = { _ in nil }) -> Bool {
+        var clean = true
         for pair in pairs where !allowed.contains(pair.name) {
+            clean = false
             if pair.name == "<<" {
                 error("YAML merge keys ('<<') are not supported; write the keys out or use 'include:'", at: pair.key.range)
             } else if let owners = belongsElsewhere(pair.name) {
@@ -58,9 +69,15 @@ final class DiagnosticSink {
             } else {
                 error("unknown key '\(pair.name)' in \(context)" + Suggestions.didYouMean(pair.name, in: allowed),
                       at: pair.key.range,
-                      notes: [.init("valid keys are " + Suggestions.oneOf(allowed))])
+                      notes: [.init("valid keys here: " + allowed.map { "'\($0)'" }.joined(separator: ", "))])
             }
         }
+        return clean
+    }
+
+    /// True when `key` is missing but an unknown key looks like a typo of it (already reported as such).
+    func isMisspelled(_ key: String, in pairs: [YAMLPair], allowed: [String]) -> Bool {
+        pairs.contains { !allowed.contains($0.name) && Suggestions.closest(to: $0.name, in: allowed) == key }
     }
 
     // MARK: Scalars
@@ -132,6 +149,8 @@ final class DiagnosticSink {
         if let suggestion = Suggestions.closest(to: text, in: names) {
             error("unknown \(what) '\(text)'; did you mean '\(suggestion)'?", at: range,
                   notes: [.init("expected one of \(Suggestions.oneOf(names))")])
+        } else if names.count > 8 {
+            error("unknown \(what) '\(text)'", at: range, notes: [.init("expected one of \(Suggestions.oneOf(names))")])
         } else {
             error("unknown \(what) '\(text)'; expected one of \(Suggestions.oneOf(names))", at: range)
         }

@@ -245,13 +245,7 @@ public enum DatasetFormat: String, Sendable, Hashable, CaseIterable {
     }
 
     /// LLaVA's evaluation suffix for the format.
-    public var defaultPromptSuffix: String {
-        switch answerType {
-        case .yesno, .short: return "Answer the question using a single word or phrase."
-        case .choice: return "Answer with the option's letter from the given choices directly."
-        case .caption, .open, .counterfactual: return ""
-        }
-    }
+    public var defaultPromptSuffix: String { answerType.defaultPromptSuffix }
 
     /// The official metrics, used when the spec lists none.
     public var defaultMetrics: [Metric] {
@@ -282,6 +276,15 @@ public enum DatasetFormat: String, Sendable, Hashable, CaseIterable {
 
 /// What kind of answer a sample expects; decides which metrics make sense.
 public enum AnswerType: String, Sendable, Hashable, CaseIterable {
+    /// LLaVA's evaluation suffix for this kind of answer ("" for free text).
+    public var defaultPromptSuffix: String {
+        switch self {
+        case .yesno, .short: return "Answer the question using a single word or phrase."
+        case .choice: return "Answer with the option's letter from the given choices directly."
+        case .caption, .open, .counterfactual: return ""
+        }
+    }
+
     /// yes or no.
     case yesno
     /// A word or short phrase.

@@ -42,6 +42,8 @@ public struct YAMLParser: Sendable {
 
     /// Parses raw bytes (libyaml validates the encoding and reports bad UTF-8 where it starts).
     public func parse(bytes: inout [UInt8], path: String) -> Result {
+        // libyaml asserts on a null input pointer, which an empty array may give.
+        if bytes.isEmpty { return Result(root: nil, diagnostics: []) }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) == 1 else {
             return Result(root: nil, diagnostics: [.error("cannot start the YAML parser (out of memory)", at: .fileStart(path))])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `lcb` command: checks, plans, runs and reports compression experiments on LLaVA-family models.
 @main
@@ -17,6 +18,24 @@ struct LCB: AsyncParsableCommand {
             PlanCommand.self,
         ]
     )
+
+    /// Runs the command; usage errors exit with status 2 (ArgumentParser's default is 64).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error).rawValue == ExitCode.validationFailure.rawValue {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// The version `lcb --version` prints and provenance records.
