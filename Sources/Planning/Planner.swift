@@ -333,8 +333,8 @@ private struct PlanBuilder {
         return handle
     }
 
-    /// Sizes the key table and job lists for the naive job count, so they never regrow.
-    /// Returns each cell's dataset index.
+    /// Enumerates every cell's dataset first, to size the key table and the decode and scoring
+    /// lists before the jobs arrive; returns each cell's dataset index.
     mutating func reserve(for cells: [Cell]) -> [Int] {
         var samples = 0
         var indices: [Int] = []
