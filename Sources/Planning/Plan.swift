@@ -78,7 +78,7 @@ public struct Job: Sendable, Hashable {
     public let kind: JobKind
     public let key: ContentKey
     /// Indices into `plan.jobs`; always smaller than this job's own index.
-    public let dependencies: [Int]
+    public internal(set) var dependencies: [Int]
     /// Nil when the model's config.json could not be read.
     public let cost: JobCost?
     public let work: JobWork

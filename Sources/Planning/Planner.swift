@@ -80,14 +80,11 @@ struct KeyTable {
 struct JobHandle: Hashable {
     let kind: JobKind
     let local: Int32
+
+    /// `kind.ordinal << 32 | local`: how pending jobs name their dependencies.
+    var packed: Int { kind.ordinal << 32 | Int(local) }
 }
 
-private struct PendingJob {
-    let key: ContentKey
-    let dependencies: [JobHandle]
-    let cost: JobCost?
-    let work: JobWork
-}
 
 /// Per-model facts the builder needs again and again.
 private struct ModelEntry {
@@ -163,7 +160,8 @@ private struct PlanBuilder {
     var modelKeys: [Int: ContentKey] = [:]
 
     /// Jobs by `JobKind.ordinal`, in the order they were first asked for.
-    var pending: [[PendingJob]] = Array(repeating: [], count: JobKind.allCases.count)
+    /// Their dependencies hold `JobHandle.packed` values until `finish` makes them plan indices.
+    var pending: [[Job]] = Array(repeating: [], count: JobKind.allCases.count)
     var jobIndex = KeyTable()
     var prompts: [PromptGroup: [PromptInfo]] = [:]
     var visionCache: [SampleGroup: [JobHandle?]] = [:]
@@ -329,7 +327,7 @@ private struct PlanBuilder {
         tally.add(kind, cost)
         let handle = JobHandle(kind: kind, local: Int32(pending[kind.ordinal].count))
         if deduplicate, let existing = jobIndex.insert(key, handle) { return existing }
-        pending[kind.ordinal].append(PendingJob(key: key, dependencies: dependencies, cost: cost, work: work))
+        pending[kind.ordinal].append(Job(kind: kind, key: key, dependencies: dependencies.map(\.packed), cost: cost, work: work))
         return handle
     }
 
@@ -497,23 +495,30 @@ private struct PlanBuilder {
 
     // MARK: Result
 
-    func finish() -> Plan {
-        var offsets: [JobKind: Int] = [:]
+    mutating func finish() -> Plan {
+        var offsets: [Int] = []
         var total = 0
         for kind in JobKind.allCases {
-            offsets[kind] = total
+            offsets.append(total)
             total += pending[kind.ordinal].count
         }
-        func global(_ handle: JobHandle) -> Int { offsets[handle.kind]! + Int(handle.local) }
+        func global(_ handle: JobHandle) -> Int { offsets[handle.kind.ordinal] + Int(handle.local) }
 
         var jobs: [Job] = []
         jobs.reserveCapacity(total)
         var planned = JobTally()
         for kind in JobKind.allCases {
-            for job in pending[kind.ordinal] {
-                jobs.append(Job(kind: kind, key: job.key, dependencies: job.dependencies.map(global), cost: job.cost, work: job.work))
-                planned.add(kind, job.cost)
+            // Rewritten in place (each dependency list is uniquely owned), then moved over.
+            var list = pending[kind.ordinal]
+            pending[kind.ordinal] = []
+            for index in list.indices {
+                for position in list[index].dependencies.indices {
+                    let packed = list[index].dependencies[position]
+                    list[index].dependencies[position] = offsets[packed >> 32] + (packed & 0xFFFF_FFFF)
+                }
+                planned.add(kind, list[index].cost)
             }
+            jobs.append(contentsOf: list)
         }
         let plannedCells = cells.map { cell in
             PlannedCell(cell: cell.cell, labels: cell.labels, key: cell.key, model: cell.model, dataset: cell.dataset,
