@@ -131,7 +131,7 @@ public final class FileDigestCache: @unchecked Sendable {
         guard dirty, let file else { return }
         try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         if let data = try? encoder.encode(entries), (try? data.write(to: file, options: .atomic)) != nil {
             dirty = false
         }
