@@ -75,6 +75,15 @@ import Testing
         #expect(plan.count(.visionEncoding) == 2 * Self.images)
     }
 
+    @Test func projectorOnlyWeightsChangeFeaturesAndSoPrefills() {
+        // The LM's weights are untouched, but the prefill reads different vision features.
+        let projector = WeightQuantization(method: .rtn(scope: .perGroup, groupSize: 128), bits: 4, targets: [.projector])
+        let plan = planner().plan(cells(weights: [nil, projector], kv: kvSweep(.store)))
+        #expect(plan.count(.visionEncoding) == 2 * Self.images)
+        #expect(plan.count(.prefill) == 2 * Self.samples)
+        #expect(plan.count(.decode) == 2 * Self.configs * Self.samples)
+    }
+
     @Test func identicalCellsAcrossExperimentsAndSpecsArePlannedOnce() {
         let first = cells(kv: kvSweep(.store), experiment: "kv-sweep", specFile: "a.yaml")
         let second = cells(kv: Array(kvSweep(.store).prefix(3)), experiment: "ablation", specFile: "b.yaml")
