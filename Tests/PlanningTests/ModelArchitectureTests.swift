@@ -89,7 +89,9 @@ import TestSupport
         // ~600 tokens through 6.5 B linear parameters: 2 · 6.5e9 · 600 ≈ 7.8 TFLOP, plus attention.
         #expect(prefill.flops > 7.5e12 && prefill.flops < 9.5e12)
         let decode = try #require(plan.jobs.first { $0.kind == .decode }?.cost)
-        // 8 tokens, each reading ~13 GB of f16 weights.
+        // 8 tokens, each reading ~13 GB of f16 weights and doing 2 FLOPs per weight (plus attention).
         #expect(decode.bytes > 8 * 13e9 && decode.bytes < 8 * 15e9)
+        let perToken = 2 * Double(architecture.language.linearParameters + architecture.language.hiddenSize * architecture.language.vocabSize)
+        #expect(decode.flops > 8 * perToken && decode.flops < 8 * perToken * 1.1)
     }
 }
