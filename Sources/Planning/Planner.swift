@@ -12,6 +12,10 @@ public struct Planner: Sendable {
     /// False gives the naive plan: every cell does all its own work (`--no-dedup`).
     public var deduplicate: Bool
     public var keys: JobKeys
+    /// Most cells one plan takes; a larger grid is refused before anything is allocated for it.
+    public var maximumCells = 1_000_000
+    /// Most jobs (counted naively: four per sample of every cell) one plan takes.
+    public var maximumJobs = 20_000_000
 
     /// The engine numerics version keys use until the engine publishes its own constant.
     public static let defaultNumericsVersion = 1
@@ -27,9 +31,11 @@ public struct Planner: Sendable {
     }
 
     /// Plans `cells` (from one or several specs) together.
-    public func plan(_ cells: [Cell]) -> Plan {
+    public func plan(_ cells: [Cell]) throws(PlanningError) -> Plan {
+        guard cells.count <= maximumCells else { throw .tooManyCells(cells.count, limit: maximumCells) }
         var builder = PlanBuilder(planner: self)
-        let datasets = builder.reserve(for: cells)
+        let (datasets, naiveJobs) = builder.reserve(for: cells)
+        guard naiveJobs <= maximumJobs else { throw .tooManyJobs(naiveJobs, limit: maximumJobs) }
         for (cell, dataset) in zip(cells, datasets) { builder.add(cell, dataset: dataset) }
         return builder.finish()
     }
@@ -73,6 +79,22 @@ struct KeyTable {
         let old = zip(keys, handles).filter { $0.1.local >= 0 }
         self = KeyTable(capacity: keys.count)
         for (key, handle) in old { _ = insert(key, handle) }
+    }
+}
+
+/// Why a plan was refused.
+public enum PlanningError: Error, Sendable, Hashable, CustomStringConvertible {
+    case tooManyCells(Int, limit: Int)
+    case tooManyJobs(Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case let .tooManyCells(count, limit):
+            return "the specs ask for \(count) cells; lcb plans at most \(limit) at once: split the experiment grids"
+        case let .tooManyJobs(count, limit):
+            return "the specs ask for \(count) jobs (before sharing); lcb plans at most \(limit) at once: "
+                + "lower dataset sizes or set `limit`, or split the experiments"
+        }
     }
 }
 
@@ -332,8 +354,9 @@ private struct PlanBuilder {
     }
 
     /// Enumerates every cell's dataset first, to size the key table and the decode and scoring
-    /// lists before the jobs arrive; returns each cell's dataset index.
-    mutating func reserve(for cells: [Cell]) -> [Int] {
+    /// lists before the jobs arrive; returns each cell's dataset index and the naive job count
+    /// (four per sample, one per cell).
+    mutating func reserve(for cells: [Cell]) -> (datasets: [Int], naiveJobs: Int) {
         var samples = 0
         var indices: [Int] = []
         indices.reserveCapacity(cells.count)
@@ -343,11 +366,13 @@ private struct PlanBuilder {
             let count = datasets[index].planned.samples.samples.count
             samples += min(count, cell.sampleLimit ?? count)
         }
+        let naiveJobs = 4 * samples + cells.count
+        guard naiveJobs <= planner.maximumJobs else { return (indices, naiveJobs) }
         // Decode and scoring jobs are rarely shared, the rest mostly: 2 per sample is a fair guess.
         if deduplicate { jobIndex = KeyTable(capacity: min(2 * samples + cells.count, 1 << 24)) }
         pending[JobKind.decode.ordinal].reserveCapacity(samples)
         pending[JobKind.scoring.ordinal].reserveCapacity(samples)
-        return indices
+        return (indices, naiveJobs)
     }
 
     // MARK: Lowering

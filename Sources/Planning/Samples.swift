@@ -103,13 +103,26 @@ public protocol SampleSource: Sendable {
 /// be read here (their loaders live in Datasets); with a `limit` they plan that many placeholder
 /// samples, without one they plan none. Both carry a note, and the plan is marked provisional.
 public struct StandInSampleSource: SampleSource {
-    public init() {}
+    /// Most samples enumerated for one dataset; a larger one contributes none, with a note.
+    public var maximumSamples: Int
+
+    public init(maximumSamples: Int = 1_000_000) { self.maximumSamples = maximumSamples }
+
+    private func tooLarge(_ dataset: DatasetDescriptor, _ count: Int) -> SampleList {
+        SampleList(samples: [], isProvisional: true,
+                   note: "dataset '\(dataset.name)' has \(count) samples; lcb plan enumerates at most \(maximumSamples) per dataset, "
+                       + "so it adds no jobs to this plan: lower its size or set `limit`")
+    }
 
     public func samples(of dataset: DatasetDescriptor) -> SampleList {
         switch dataset.source {
         case .synthetic(let suite):
+            let (total, overflow) = max(suite.size, 0).multipliedReportingOverflow(by: suite.probes.count)
+            let count = min(overflow ? Int.max : total, dataset.limit ?? Int.max)
+            if count > maximumSamples { return tooLarge(dataset, count) }
             var samples: [SampleDescriptor] = []
-            let wanted = dataset.limit ?? Int.max
+            samples.reserveCapacity(count)
+            let wanted = count
             outer: for probe in suite.probes {
                 for index in 0..<max(suite.size, 0) {
                     if samples.count >= wanted { break outer }
@@ -125,6 +138,7 @@ public struct StandInSampleSource: SampleSource {
                               note: "dataset '\(dataset.name)': synthetic samples stand in by scene description (images are not rendered at plan time)")
         case .files(let files):
             let what = "dataset '\(dataset.name)' (\(files.format.rawValue) at \(files.path))"
+            if let limit = dataset.limit, limit > maximumSamples { return tooLarge(dataset, limit) }
             guard let limit = dataset.limit else {
                 return SampleList(samples: [], isProvisional: true,
                                   note: "\(what): samples cannot be enumerated before its loader runs and it has no `limit`; it adds no jobs to this plan")

@@ -32,6 +32,23 @@ extension Spec {
         return cells
     }
 
+    /// How many cells `cells()` would make, counted without making them (saturating, so a grid
+    /// of billions of cells is reported, not allocated).
+    public var plannedCellCount: Int {
+        var total = 0
+        for experiment in experiments.values {
+            let configurations = experiment.compression.reduce(0) { $0 + expandedConfigurations($1).count }
+            var cells = 1
+            for factor in [experiment.models.count, experiment.datasets.count, configurations] {
+                let (product, overflow) = cells.multipliedReportingOverflow(by: factor)
+                cells = overflow ? Int.max : product
+            }
+            let (sum, overflow) = total.addingReportingOverflow(cells)
+            total = overflow ? Int.max : sum
+        }
+        return total
+    }
+
     /// A configuration name, or a definition name standing for all of its expansions.
     func expandedConfigurations(_ name: String) -> [CompressionConfiguration] {
         if let configuration = configurations[name] { return [configuration] }

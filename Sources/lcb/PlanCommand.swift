@@ -44,18 +44,29 @@ struct PlanCommand: ParsableCommand {
         }
         guard !diagnostics.containsErrors else { throw ExitCode(1) }
 
-        var cells: [Cell] = []
-        for (path, result) in zip(specs, results) {
-            guard let spec = result.spec else { throw ExitCode(1) }
-            cells += spec.cells(specFile: path)
-        }
         let digests = FileDigestCache(file: Self.home.appendingPathComponent("file-digests.json"))
         let planner = Planner(inspector: CheckpointFolderInspector(digests: digests), samples: StandInSampleSource(),
                               deduplicate: !noDedup)
-        let plan = planner.plan(cells)
+        let loaded = zip(specs, results).compactMap { path, result in result.spec.map { (path, $0) } }
+        guard loaded.count == specs.count else { throw ExitCode(1) }
+        // Count before expanding: a valid spec may describe billions of cells.
+        let requested = loaded.reduce(0) { total, spec in
+            let (sum, overflow) = total.addingReportingOverflow(spec.1.plannedCellCount)
+            return overflow ? Int.max : sum
+        }
+        if requested > planner.maximumCells { Self.fail(PlanningError.tooManyCells(requested, limit: planner.maximumCells)) }
+        let cells = loaded.flatMap { path, spec in spec.cells(specFile: path) }
+        let plan: Plan
+        do { plan = try planner.plan(cells) } catch { Self.fail(error) }
         digests.save()
         let output = json ? PlanRendering.json(plan, specs: specs) : PlanRendering.text(plan, specs: specs)
         FileHandle.standardOutput.write(Data(output.utf8))
+    }
+
+    /// Prints `lcb plan: error: …` and exits with status 1 (an error in what the specs ask for).
+    static func fail(_ error: PlanningError) -> Never {
+        FileHandle.standardError.write(Data("lcb plan: error: \(error.description)\n".utf8))
+        Foundation.exit(1)
     }
 
     /// Where caches live: $LCB_HOME, or .lcb/ in the working directory.

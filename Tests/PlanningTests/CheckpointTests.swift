@@ -60,7 +60,7 @@ import TestSupport
         #expect(changed.identity.tokenizer == a.identity.tokenizer)
     }
 
-    @Test func missingCheckpointIsProvisionalWithNotes() {
+    @Test func missingCheckpointIsProvisionalWithNotes() throws {
         let inspector = CheckpointFolderInspector(digests: FileDigestCache(file: nil))
         let result = inspector.inspect(ModelDescriptor(name: "ghost", path: "/nonexistent/ghost"))
         #expect(result.identity.isProvisional)

@@ -2,14 +2,14 @@ import Planning
 import Testing
 
 @Suite struct ContentKeyTests {
-    @Test func keyIsSHA256OfTheCanonicalText() {
+    @Test func keyIsSHA256OfTheCanonicalText() throws {
         // SHA-256("abc"), FIPS 180-2 test vector; the canonical text of a string is its JSON form.
         #expect(ContentKey(digestOf: Array("abc".utf8)).hex
             == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(CanonicalValue.string("abc").canonicalText == "\"abc\"")
     }
 
-    @Test func objectsAreSortedByKeyBytes() {
+    @Test func objectsAreSortedByKeyBytes() throws {
         let value = CanonicalValue.object(["b": .integer(1), "a": .array([.bool(true), .null]), "B": .string("x")])
         #expect(value.canonicalText == "{\"B\":\"x\",\"a\":[true,null],\"b\":1}")
     }
@@ -22,22 +22,22 @@ import Testing
         #expect(value.canonicalText == text)
     }
 
-    @Test func integralNumbersKeyLikeIntegers() {
+    @Test func integralNumbersKeyLikeIntegers() throws {
         #expect(ContentKey(.object(["bits": .number(4)])) == ContentKey(.object(["bits": .integer(4)])))
         #expect(ContentKey(.object(["bits": .number(4.5)])) != ContentKey(.object(["bits": .integer(4)])))
     }
 
-    @Test func stringsAreEscaped() {
+    @Test func stringsAreEscaped() throws {
         #expect(CanonicalValue.string("a\"b\\c\n\u{01}é").canonicalText == "\"a\\\"b\\\\c\\n\\u0001é\"")
     }
 
-    @Test func nestedKeysEncodeAsHex() {
+    @Test func nestedKeysEncodeAsHex() throws {
         let inner = ContentKey(digestOf: Array("abc".utf8))
         #expect(CanonicalValue.key(inner).canonicalText == "\"\(inner.hex)\"")
         #expect(ContentKey(.key(inner)) == ContentKey(.string(inner.hex)))
     }
 
-    @Test func hexRoundTrips() {
+    @Test func hexRoundTrips() throws {
         let key = ContentKey(.string("round trip"))
         #expect(ContentKey(hex: key.hex) == key)
         #expect(ContentKey(hex: key.hex.uppercased()) == key)
@@ -49,7 +49,7 @@ import Testing
 @testable import Planning
 
 @Suite struct SortedObjectKeyTests {
-    @Test func sortedFastPathEqualsTheGenericObjectKey() {
+    @Test func sortedFastPathEqualsTheGenericObjectKey() throws {
         let inner = ContentKey(.string("x"))
         let fast = ContentKey(sortedObject: ["answer": .key(inner), "kind": .string("scoring"), "metrics": .array([.string("f1")]),
                                              "metrics_version": .integer(1), "references": .array([])])
@@ -64,7 +64,7 @@ import Testing
     let a = ContentKey(.string("a")), b = ContentKey(.string("b"))
 
     @Test(arguments: [nil, "What is \"this\"?\n"] as [String?])
-    func decodeMatchesTheGenericEncoding(question: String?) {
+    func decodeMatchesTheGenericEncoding(question: String?) throws {
         let generic = ContentKey(.object([
             "settings": .key(b), "question": .optional(question, CanonicalValue.string), "kind": .string("decode"), "from": .key(a),
         ]))
@@ -72,7 +72,7 @@ import Testing
     }
 
     @Test(arguments: [[], ["yes"], ["a \\ b", "c"]] as [[String]])
-    func scoringMatchesTheGenericEncoding(references: [String]) {
+    func scoringMatchesTheGenericEncoding(references: [String]) throws {
         let generic = ContentKey(.object([
             "references": .array(references.map(CanonicalValue.string)), "metrics_version": .integer(2),
             "metrics": .array([.string("accuracy"), .string("f1")]), "kind": .string("scoring"), "answer": .key(a),

@@ -5,8 +5,12 @@ import Testing
 /// The graph the runner walks: every job's inputs are the jobs that produce what it reads.
 @Suite struct JobGraphTests {
     static let rtn = WeightQuantization(method: .rtn(scope: .perGroup, groupSize: 128), bits: 4, targets: [.lm, .projector])
-    let plan = planner().plan(cells(weights: [nil, JobGraphTests.rtn],
-                                    kv: [nil] + kvSweep(.store) + kvSweep(.prefix) + kvSweep(.attention)))
+    let plan: Plan
+
+    init() throws {
+        plan = try planner().plan(cells(weights: [nil, JobGraphTests.rtn],
+                                        kv: [nil] + kvSweep(.store) + kvSweep(.prefix) + kvSweep(.attention)))
+    }
 
     func sample(_ reference: SampleReference) -> SampleDescriptor {
         plan.datasets[reference.dataset].samples.samples[reference.index]
@@ -64,7 +68,7 @@ import Testing
         }
     }
 
-    @Test func everyJobIsNeededAndKeysAreUnique() {
+    @Test func everyJobIsNeededAndKeysAreUnique() throws {
         #expect(Set(plan.jobs.map(\.key)).count == plan.jobs.count)
         var used = Set(plan.cells.flatMap { $0.scoringJobs })
         for index in plan.jobs.indices.reversed() where used.contains(index) {

@@ -13,7 +13,7 @@ import Testing
 
     // MARK: Direct recipes: every input changes the key.
 
-    @Test func visionKeyChangesWithEachInput() {
+    @Test func visionKeyChangesWithEachInput() throws {
         let base = keys.visionEncoding(visionWeights: weights, preprocessor: preprocessor, preprocessing: .pad, image: picture)
         let variants = [
             keys.visionEncoding(visionWeights: ContentKey(.string("other")), preprocessor: preprocessor, preprocessing: .pad, image: picture),
@@ -25,7 +25,7 @@ import Testing
         #expect(Set(variants + [base]).count == variants.count + 1)
     }
 
-    @Test func prefillKeyChangesWithEachInput() {
+    @Test func prefillKeyChangesWithEachInput() throws {
         let vision = ContentKey(.string("vision"))
         let kv = KVCacheQuantization(method: .uniform(scope: .perTensor), bits: 4, regime: .attention)
         let base = keys.prefill(languageWeights: weights, tokenizer: tokenizer, prompt: "p", vision: vision, kv: nil)
@@ -40,7 +40,7 @@ import Testing
         #expect(Set(variants + [base]).count == variants.count + 1)
     }
 
-    @Test func decodeAndScoringKeysChangeWithEachInput() {
+    @Test func decodeAndScoringKeysChangeWithEachInput() throws {
         let prefill = ContentKey(.string("prefill"))
         let settings = keys.decodeSettings(kv: nil, generation: GenerationSettings(maxNewTokens: 8))
         let decodes = [
@@ -64,7 +64,7 @@ import Testing
         #expect(Set(scorings).count == scorings.count)
     }
 
-    @Test func irrelevantOrderDoesNotChangeKeys() {
+    @Test func irrelevantOrderDoesNotChangeKeys() throws {
         let settings = { (stop: [String]) in self.keys.decodeSettings(kv: nil, generation: GenerationSettings(maxNewTokens: 8, stop: stop)) }
         #expect(settings(["a", "b"]) == settings(["b", "a", "b"]))
         #expect(keys.scoring(answer: weights, references: [], metrics: [.accuracy, .f1])
@@ -74,7 +74,7 @@ import Testing
         #expect(ContentKey(w1.canonical) == ContentKey(w2.canonical))
     }
 
-    @Test func everyQuantizationParameterChangesTheConfigKey() {
+    @Test func everyQuantizationParameterChangesTheConfigKey() throws {
         let kvs: [KVCacheQuantization] = [
             KVCacheQuantization(method: .group(.groupDefaults), bits: 2),
             KVCacheQuantization(method: .group(.groupDefaults), bits: 4),
@@ -100,74 +100,76 @@ import Testing
 
     // MARK: Through the planner: what must and must not change a job's key.
 
-    @Test func kvConfigDoesNotChangeVisionOrStorePrefillKeys() {
-        let plans = kvSweep(.store).map { kv in planner().plan(cells(kv: [kv])) }
+    @Test func kvConfigDoesNotChangeVisionOrStorePrefillKeys() throws {
+        let plans = try kvSweep(.store).map { kv in try planner().plan(cells(kv: [kv])) }
         #expect(Set(plans.map { $0.keys(.visionEncoding) }).count == 1)
         #expect(Set(plans.map { $0.keys(.prefill) }).count == 1)
         #expect(Set(plans.map { $0.keys(.decode) }).count == plans.count)
     }
 
-    @Test func kvConfigDoesNotChangePrefixPrefillKeys() {
-        let plans = kvSweep(.prefix).map { kv in planner().plan(cells(kv: [kv])) }
+    @Test func kvConfigDoesNotChangePrefixPrefillKeys() throws {
+        let plans = try kvSweep(.prefix).map { kv in try planner().plan(cells(kv: [kv])) }
         #expect(Set(plans.map { $0.keys(.prefixPrefill) }).count == 1)
     }
 
-    @Test func attentionKVChangesThePrefillButNotTheVisionKey() {
-        let plans = kvSweep(.attention).map { kv in planner().plan(cells(kv: [kv])) }
+    @Test func attentionKVChangesThePrefillButNotTheVisionKey() throws {
+        let plans = try kvSweep(.attention).map { kv in try planner().plan(cells(kv: [kv])) }
         #expect(Set(plans.map { $0.keys(.visionEncoding) }).count == 1)
         #expect(Set(plans.map { $0.keys(.prefill) }).count == plans.count)
     }
 
-    @Test func namesAndGenerationDoNotChangeUpstreamKeys() {
+    @Test func namesAndGenerationDoNotChangeUpstreamKeys() throws {
         let kv = [KVCacheQuantization(method: .group(.groupDefaults), bits: 2)]
-        let base = planner().plan(cells(kv: kv))
+        let base = try planner().plan(cells(kv: kv))
         var renamedModel = gemmaModel
         renamedModel.name = "another-name"
-        let renamed = planner().plan(cells(model: renamedModel, kv: kv, experiment: "other", specFile: "other.yaml"))
+        let renamed = try planner().plan(cells(model: renamedModel, kv: kv, experiment: "other", specFile: "other.yaml"))
         #expect(Set(base.jobs.map(\.key)) == Set(renamed.jobs.map(\.key)))
         #expect(base.hash == renamed.hash)
 
-        let longer = planner().plan(cells(kv: kv, generation: GenerationSettings(maxNewTokens: 64)))
+        let longer = try planner().plan(cells(kv: kv, generation: GenerationSettings(maxNewTokens: 64)))
         #expect(base.keys(.visionEncoding) == longer.keys(.visionEncoding))
         #expect(base.keys(.prefill) == longer.keys(.prefill))
         #expect(base.keys(.decode).isDisjoint(with: longer.keys(.decode)))
     }
 
-    @Test func promptSuffixChangesPrefillsButNotVisionOrPrefixes() {
+    @Test func promptSuffixChangesPrefillsButNotVisionOrPrefixes() throws {
         let kv = [KVCacheQuantization(method: .group(.groupDefaults), bits: 2, regime: .prefix)]
-        let base = planner().plan(cells(kv: kv))
-        let other = planner().plan(cells(kv: kv, datasets: [dataset("pope", suffix: "Answer yes or no."), dataset("vqa")]))
+        let base = try planner().plan(cells(kv: kv))
+        let other = try planner().plan(cells(kv: kv, datasets: [dataset("pope", suffix: "Answer yes or no."), dataset("vqa")]))
         #expect(base.keys(.visionEncoding) == other.keys(.visionEncoding))
         #expect(base.keys(.prefixPrefill) == other.keys(.prefixPrefill))
         #expect(base.keys(.decode).subtracting(other.keys(.decode)).count == popeLike.count)
     }
 
-    @Test func modelIdentityChangesEveryJobKey() {
+    @Test func modelIdentityChangesEveryJobKey() throws {
         var other = gemmaModel
         other.path = "/models/another-checkpoint"
         let kv = [KVCacheQuantization(method: .group(.groupDefaults), bits: 2)]
-        let first = planner().plan(cells(kv: kv)), second = planner().plan(cells(model: other, kv: kv))
+        let first = try planner().plan(cells(kv: kv)), second = try planner().plan(cells(model: other, kv: kv))
         #expect(Set(first.jobs.map(\.key)).isDisjoint(with: Set(second.jobs.map(\.key))))
         var resized = gemmaModel
         resized.preprocessing = .resize
-        let third = planner().plan(cells(model: resized, kv: kv))
+        let third = try planner().plan(cells(model: resized, kv: kv))
         #expect(first.keys(.visionEncoding).isDisjoint(with: third.keys(.visionEncoding)))
         var llavaPrompt = gemmaModel
         llavaPrompt.template = .llava15
-        let fourth = planner().plan(cells(model: llavaPrompt, kv: kv))
+        let fourth = try planner().plan(cells(model: llavaPrompt, kv: kv))
         #expect(first.keys(.visionEncoding) == fourth.keys(.visionEncoding))
         #expect(first.keys(.prefill).isDisjoint(with: fourth.keys(.prefill)))
     }
 
-    @Test func explicitDTypeEqualToStoredSharesWithAuto() {
+    @Test func explicitDTypeEqualToStoredSharesWithAuto() throws {
         // The fixture config stores bfloat16, so `auto` and `bf16` compute the same thing.
         var explicit = gemmaModel
         explicit.dtype = .bf16
         var other = gemmaModel
         other.dtype = .f32
         let kv = [KVCacheQuantization(method: .group(.groupDefaults), bits: 2)]
-        let auto = planner().plan(cells(kv: kv))
-        #expect(auto.hash == planner().plan(cells(model: explicit, kv: kv)).hash)
-        #expect(auto.keys(.prefill).isDisjoint(with: planner().plan(cells(model: other, kv: kv)).keys(.prefill)))
+        let auto = try planner().plan(cells(kv: kv))
+        let explicitPlan = try planner().plan(cells(model: explicit, kv: kv))
+        let otherPlan = try planner().plan(cells(model: other, kv: kv))
+        #expect(auto.hash == explicitPlan.hash)
+        #expect(auto.keys(.prefill).isDisjoint(with: otherPlan.keys(.prefill)))
     }
 }

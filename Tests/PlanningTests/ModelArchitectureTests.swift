@@ -53,7 +53,7 @@ import TestSupport
         #expect(gemma.storedDType == "bf16")
     }
 
-    @Test func unreadableConfigsSayWhy() {
+    @Test func unreadableConfigsSayWhy() throws {
         #expect(throws: ModelConfigError.self) { try ModelArchitecture.read(checkpoint: URL(fileURLWithPath: "/nonexistent/model")) }
         do {
             _ = try ModelArchitecture.parse(configJSON: Data("[1, 2]".utf8), file: "m/config.json")
@@ -80,7 +80,7 @@ import TestSupport
         let short = CostModel.estimatedTokens("abcd")
         #expect(short == 1)
         #expect(CostModel.estimatedTokens("abcde") == 2)
-        let plan = Planner(inspector: FixtureInspector(configFixture: "llava-1.5-7b"), samples: testSamples)
+        let plan = try Planner(inspector: FixtureInspector(configFixture: "llava-1.5-7b"), samples: testSamples)
             .plan(cells(kv: [nil], datasets: [dataset("vqa")]))
         let vision = try #require(plan.jobs.first { $0.kind == .visionEncoding }?.cost)
         // CLIP ViT-L/14-336 to layer 23 of 24 plus the projector: about 0.35–0.4 TFLOP per image.

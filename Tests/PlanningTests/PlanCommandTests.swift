@@ -89,6 +89,25 @@ import TestSupport
         #expect(try run(["plan", "missing.yaml"]).status == 1)
     }
 
+    @Test(.enabled(if: executable != nil)) func hugeGridsAreRefusedBeforeExpansion() throws {
+        // 300 models × 300 datasets × 12 configurations = 1,080,000 cells: valid, but too many to plan.
+        var text = "models:\n"
+        for index in 0..<300 { text += "  m\(index): {path: ../llava-gemma-2b, template: gemma}\n" }
+        text += "datasets:\n"
+        for index in 0..<300 { text += "  d\(index): {suite: shapes, seed: \(index), size: 1, probes: [recognition]}\n" }
+        text += "compression:\n  k:\n    kv: {method: uniform, bits: [2, 3, 4, 8], regime: [store, prefix, attention]}\n"
+        text += "experiments:\n  e:\n    compression: k\n"
+        text += "    models: [" + (0..<300).map { "m\($0)" }.joined(separator: ", ") + "]\n"
+        text += "    datasets: [" + (0..<300).map { "d\($0)" }.joined(separator: ", ") + "]\n"
+        let file = Fixtures.url("planning/specs").appendingPathComponent("huge-\(UUID().uuidString).yaml")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let result = try run(["plan", file.lastPathComponent])
+        #expect(result.status == 1)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderr.contains("lcb plan: error: the specs ask for 1080000 cells; lcb plans at most 1000000 at once"))
+    }
+
     @Test(.enabled(if: executable != nil)) func checkpointDigestsAreCached() throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-home-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }

@@ -81,7 +81,7 @@ func cells(model: ModelDescriptor = gemmaModel, weights: [WeightQuantization?] =
 
 func planner(dedup: Bool = true, inspector: any ModelInspecting = FixtureInspector(),
              samples: any SampleSource = testSamples) -> Planner {
-    Planner(inspector: inspector, samples: samples, deduplicate: dedup)
+    try Planner(inspector: inspector, samples: samples, deduplicate: dedup)
 }
 
 extension Plan {

@@ -47,8 +47,8 @@ import Testing
         name: respelled
         """
 
-    func plan(_ specs: [Spec], dedup: Bool = true) -> Plan {
-        Planner(inspector: FixtureInspector(), samples: StandInSampleSource(), deduplicate: dedup)
+    func plan(_ specs: [Spec], dedup: Bool = true) throws -> Plan {
+        try Planner(inspector: FixtureInspector(), samples: StandInSampleSource(), deduplicate: dedup)
             .plan(specs.flatMap { $0.cells() })
     }
 
@@ -59,7 +59,7 @@ import Testing
         #expect(cells.map(\.label.compression) == ["fp16", "kivi/bits=2", "kivi/bits=4"])
         #expect(cells.map(\.kv?.bits) == [nil, 2, 4])
         #expect(cells.allSatisfy { $0.label.experiment == "sweep" && $0.label.dataset == "shapes" })
-        let plan = plan([spec])
+        let plan = try plan([spec])
         // 8 stand-in samples (4 per probe), one image each.
         #expect(plan.count(.visionEncoding) == 8)
         #expect(plan.count(.prefill) == 8)
@@ -68,19 +68,19 @@ import Testing
     }
 
     @Test func orderNamesAndExplicitDefaultsDoNotChangeThePlan() throws {
-        let first = plan([try load(Self.kvSpec)])
-        let second = plan([try load(Self.kvSpecRespelled, path: "/specs/b.yaml")])
+        let first = try plan([try load(Self.kvSpec)])
+        let second = try plan([try load(Self.kvSpecRespelled, path: "/specs/b.yaml")])
         #expect(first.hash == second.hash)
         #expect(first.jobs.map(\.key) == second.jobs.map(\.key))
     }
 
     @Test func specsGivenTogetherShareIdenticalCells() throws {
-        let together = plan([try load(Self.kvSpec), try load(Self.kvSpecRespelled, path: "/specs/b.yaml")])
+        let together = try plan([try load(Self.kvSpec), try load(Self.kvSpecRespelled, path: "/specs/b.yaml")])
         #expect(together.requestedCells == 6)
         #expect(together.cells.count == 3)
         #expect(together.cells.map { $0.labels.map(\.specFile) } == Array(repeating: ["/specs/a.yaml", "/specs/b.yaml"], count: 3))
         #expect(together.count(.decode) == 24)
-        #expect(plan([try load(Self.kvSpec)]).jobs.count == together.jobs.count)
+        #expect(try plan([try load(Self.kvSpec)]).jobs.count == together.jobs.count)
     }
 
     @Test func calibrationKeysTheDatasetNotItsName() throws {
@@ -99,7 +99,7 @@ import Testing
             """
         }
         let quantization = { (text: String) throws -> Set<ContentKey> in
-            self.plan([try self.load(text)]).keys(.weightQuantization)
+            try self.plan([try self.load(text)]).keys(.weightQuantization)
         }
         let base = try quantization(spec(calibration: "calib", seed: 1))
         #expect(base.count == 1)

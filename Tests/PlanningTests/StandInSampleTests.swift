@@ -5,7 +5,7 @@ import Testing
 @Suite struct StandInSampleTests {
     let source = StandInSampleSource()
 
-    @Test func syntheticSuitesEnumerateSizeSamplesPerProbe() {
+    @Test func syntheticSuitesEnumerateSizeSamplesPerProbe() throws {
         let suite = SyntheticSuite(suite: .shapes, seed: 4, size: 3, probes: [.recognition, .spatial])
         let list = source.samples(of: DatasetDescriptor(name: "s", source: .synthetic(suite)))
         #expect(list.samples.map(\.id) == ["recognition-0", "recognition-1", "recognition-2", "spatial-0", "spatial-1", "spatial-2"])
@@ -22,7 +22,7 @@ import Testing
         #expect(Set(reseeded.samples.compactMap(\.image)).isDisjoint(with: Set(list.samples.compactMap(\.image))))
     }
 
-    @Test func realFormatsNeedALimitAtPlanTime() {
+    @Test func realFormatsNeedALimitAtPlanTime() throws {
         let files = DatasetFiles(format: .pope, path: "pope.jsonl", resolvedPath: "/data/pope.jsonl", split: "adversarial",
                                  answerType: .yesno)
         let unlimited = source.samples(of: DatasetDescriptor(name: "pope", source: .files(files)))
