@@ -18,6 +18,7 @@ struct LCB: AsyncParsableCommand {
             DataCommand.self,
             TokenizeCommand.self,
             InspectCommand.self,
+            PlanCommand.self,
         ]
     )
 
