@@ -18,6 +18,8 @@ struct LCB: AsyncParsableCommand {
             DataCommand.self,
             TokenizeCommand.self,
             InspectCommand.self,
+            GenerateCommand.self,
+            BenchCommand.self,
             PlanCommand.self,
         ]
     )
