@@ -1,0 +1,124 @@
+// AVX-512 dense linear kernels (F, BW, VL): 16-lane f32 accumulators, masked tails.
+//
+// Each output element y[r, o] has one accumulator vector; lane l sums x[r, i]·W[o, i] over
+// i ≡ l (mod 16) in increasing i with FMA, the tail is a masked FMA that leaves unused lanes
+// untouched, then one horizontal reduction and the bias. Tiles only decide how many of these
+// independent chains run side by side, so the result does not depend on tiling or threads.
+#include "dense_internal.h"
+#include "dense_kernels.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#define TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c")))
+#define INLINE static inline __attribute__((always_inline))
+
+/// 16 weights starting at element `index`, widened to f32.
+TARGET INLINE __m512 load_weights(const void *w, size_t index, const int dtype) {
+    if (dtype == LCB_DENSE_F32) return _mm512_loadu_ps((const float *)w + index);
+    __m256i h = _mm256_loadu_si256((const __m256i *)((const uint16_t *)w + index));
+    if (dtype == LCB_DENSE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/// The first lanes of `mask` weights from `index`, zeros elsewhere; never touches masked-off memory.
+TARGET INLINE __m512 load_weights_masked(const void *w, size_t index, __mmask16 mask, const int dtype) {
+    if (dtype == LCB_DENSE_F32) return _mm512_maskz_loadu_ps(mask, (const float *)w + index);
+    __m256i h = _mm256_maskz_loadu_epi16(mask, (const uint16_t *)w + index);
+    if (dtype == LCB_DENSE_F16) return _mm512_cvtph_ps(h);
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+/// y[r, o + j] for r < R, j < O: R rows of x share each weight load, O weight rows share each x load.
+TARGET INLINE void tile(const lcb_dense_job *job, size_t r0, size_t o, const int R, const int O, const int dtype) {
+    const size_t in = job->in;
+    const float *x = job->x + r0 * in;
+    __m512 acc[LCB_DENSE_ROW_TILE][4];
+    for (int r = 0; r < R; r++)
+        for (int j = 0; j < O; j++) acc[r][j] = _mm512_setzero_ps();
+
+    const size_t main_end = in & ~(size_t)15;
+    for (size_t k = 0; k < main_end; k += 16) {
+        __m512 wv[4];
+        for (int j = 0; j < O; j++) wv[j] = load_weights(job->w, (o + j) * in + k, dtype);
+        for (int r = 0; r < R; r++) {
+            __m512 xv = _mm512_loadu_ps(x + r * in + k);
+            for (int j = 0; j < O; j++) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
+        }
+    }
+    if (main_end < in) {
+        const __mmask16 mask = (__mmask16)((1u << (in - main_end)) - 1u);
+        __m512 wv[4];
+        for (int j = 0; j < O; j++) wv[j] = load_weights_masked(job->w, (o + j) * in + main_end, mask, dtype);
+        for (int r = 0; r < R; r++) {
+            __m512 xv = _mm512_maskz_loadu_ps(mask, x + r * in + main_end);
+            for (int j = 0; j < O; j++) acc[r][j] = _mm512_mask3_fmadd_ps(xv, wv[j], acc[r][j], mask);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        float *y = job->y + (r0 + r) * job->out + o;
+        for (int j = 0; j < O; j++) {
+            float sum = _mm512_reduce_add_ps(acc[r][j]);
+            if (job->bias) sum += job->bias[o + j];
+            y[j] = sum;
+        }
+    }
+}
+
+TARGET INLINE void tile_rows(const lcb_dense_job *job, size_t r0, size_t rows, size_t o, const int O, const int dtype) {
+    switch (rows) {
+    case 1: tile(job, r0, o, 1, O, dtype); break;
+    case 2: tile(job, r0, o, 2, O, dtype); break;
+    case 3: tile(job, r0, o, 3, O, dtype); break;
+    default: tile(job, r0, o, 4, O, dtype); break;
+    }
+}
+
+TARGET INLINE void block(const lcb_dense_job *job, size_t o_begin, size_t o_end, const int dtype) {
+    const size_t panel = lcb_dense_panel_outputs(job->in, dtype == LCB_DENSE_F32 ? 4 : 2);
+    for (size_t panel_begin = o_begin; panel_begin < o_end; panel_begin += panel) {
+        const size_t panel_end = panel_begin + panel < o_end ? panel_begin + panel : o_end;
+        for (size_t r = 0; r < job->rows; r += LCB_DENSE_ROW_TILE) {
+            const size_t rows = job->rows - r < LCB_DENSE_ROW_TILE ? job->rows - r : LCB_DENSE_ROW_TILE;
+            size_t o = panel_begin;
+            for (; o + 4 <= panel_end; o += 4) tile_rows(job, r, rows, o, 4, dtype);
+            for (; o < panel_end; o++) tile_rows(job, r, rows, o, 1, dtype);
+        }
+    }
+}
+
+TARGET static void block_f32(const lcb_dense_job *job, size_t b, size_t e) { block(job, b, e, LCB_DENSE_F32); }
+TARGET static void block_f16(const lcb_dense_job *job, size_t b, size_t e) { block(job, b, e, LCB_DENSE_F16); }
+TARGET static void block_bf16(const lcb_dense_job *job, size_t b, size_t e) { block(job, b, e, LCB_DENSE_BF16); }
+
+lcb_dense_block_fn lcb_dense_block_avx512(int dtype) {
+    switch (dtype) {
+    case LCB_DENSE_F32: return block_f32;
+    case LCB_DENSE_F16: return block_f16;
+    case LCB_DENSE_BF16: return block_bf16;
+    default: return 0;
+    }
+}
+
+TARGET uint64_t lcb_dense_stream_read_avx512(const void *buffer, size_t bytes) {
+    const uint8_t *p = (const uint8_t *)buffer;
+    __m512i a0 = _mm512_setzero_si512(), a1 = a0, a2 = a0, a3 = a0;
+    size_t i = 0;
+    for (; i + 256 <= bytes; i += 256) {
+        a0 = _mm512_add_epi64(a0, _mm512_loadu_si512(p + i));
+        a1 = _mm512_add_epi64(a1, _mm512_loadu_si512(p + i + 64));
+        a2 = _mm512_add_epi64(a2, _mm512_loadu_si512(p + i + 128));
+        a3 = _mm512_add_epi64(a3, _mm512_loadu_si512(p + i + 192));
+    }
+    uint64_t sum = (uint64_t)_mm512_reduce_add_epi64(
+        _mm512_add_epi64(_mm512_add_epi64(a0, a1), _mm512_add_epi64(a2, a3)));
+    for (; i < bytes; i++) sum += p[i];
+    return sum;
+}
+
+#else
+
+lcb_dense_block_fn lcb_dense_block_avx512(int dtype) { (void)dtype; return 0; }
+uint64_t lcb_dense_stream_read_avx512(const void *buffer, size_t bytes) { (void)buffer; (void)bytes; return 0; }
+
+#endif

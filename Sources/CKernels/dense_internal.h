@@ -1,0 +1,42 @@
+// Internal to the dense kernels: the job every ISA's block function works on.
+#ifndef LCB_DENSE_INTERNAL_H
+#define LCB_DENSE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    const float *x;       // [rows, in]
+    size_t rows;
+    const void *w;        // [out, in] in `dtype`
+    int dtype;
+    size_t out;
+    size_t in;
+    const float *bias;    // [out] or NULL
+    float *y;             // [rows, out]
+} lcb_dense_job;
+
+/// Computes `y[r, o]` for every row and every `o` in `[o_begin, o_end)`.
+typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, size_t o_end);
+
+/// Rows of x that share each weight load in the GEMM tiles.
+#define LCB_DENSE_ROW_TILE 4
+
+/// Bytes of weights (as stored) in one panel: a panel's rows stay in L2 while every row tile of x
+/// streams past them.
+#define LCB_DENSE_PANEL_BYTES (256u * 1024u)
+
+/// Outputs per panel for a matrix with `in` inputs of `element_size` bytes (a multiple of 4, ≥ 4).
+static inline size_t lcb_dense_panel_outputs(size_t in, size_t element_size) {
+    size_t n = LCB_DENSE_PANEL_BYTES / (in * element_size + 1);
+    n &= ~(size_t)3;
+    return n < 4 ? 4 : n;
+}
+
+lcb_dense_block_fn lcb_dense_block_avx512(int dtype);
+lcb_dense_block_fn lcb_dense_block_avx2(int dtype);
+
+uint64_t lcb_dense_stream_read_avx512(const void *buffer, size_t bytes);
+uint64_t lcb_dense_stream_read_avx2(const void *buffer, size_t bytes);
+
+#endif
