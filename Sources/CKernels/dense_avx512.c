@@ -29,22 +29,33 @@ TARGET INLINE __m512 load_weights_masked(const void *w, size_t index, __mmask16 
     return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
 
-/// y[r, o + j] for r < R, j < O: R rows of x share each weight load, O weight rows share each x load.
-TARGET INLINE void tile(const lcb_dense_job *job, size_t r0, size_t o, const int R, const int O, const int dtype) {
+/// y[r, o + j] for r < R, j < O over inputs [k_begin, k_end): R rows of x share each weight load,
+/// O weight rows share each x load.
+///
+/// Inputs longer than `LCB_DENSE_K_BLOCK` are done in blocks so a row tile of x stays in L1; the
+/// accumulator vectors of a block that is not the last are parked in `saved[j·4 + r]` and resumed
+/// by the next block, so the lane sums see exactly the same FMAs in the same order as unblocked.
+TARGET INLINE void tile(const lcb_dense_job *job, size_t r0, size_t o, const int R, const int O, const int dtype,
+                        size_t k_begin, size_t k_end, __m512 *saved, const int first, const int last) {
     const size_t in = job->in;
     const float *x = job->x + r0 * in;
     __m512 acc[LCB_DENSE_ROW_TILE][4];
     for (int r = 0; r < R; r++)
-        for (int j = 0; j < O; j++) acc[r][j] = _mm512_setzero_ps();
+        for (int j = 0; j < O; j++) acc[r][j] = first ? _mm512_setzero_ps() : saved[j * 4 + r];
 
-    const size_t main_end = in & ~(size_t)15;
-    for (size_t k = 0; k < main_end; k += 16) {
+    const size_t main_end = last ? in & ~(size_t)15 : k_end;
+    for (size_t k = k_begin; k < main_end; k += 16) {
         __m512 wv[4];
         for (int j = 0; j < O; j++) wv[j] = load_weights(job->w, (o + j) * in + k, dtype);
         for (int r = 0; r < R; r++) {
             __m512 xv = _mm512_loadu_ps(x + r * in + k);
             for (int j = 0; j < O; j++) acc[r][j] = _mm512_fmadd_ps(xv, wv[j], acc[r][j]);
         }
+    }
+    if (!last) {
+        for (int r = 0; r < R; r++)
+            for (int j = 0; j < O; j++) saved[j * 4 + r] = acc[r][j];
+        return;
     }
     if (main_end < in) {
         const __mmask16 mask = (__mmask16)((1u << (in - main_end)) - 1u);
@@ -65,24 +76,51 @@ TARGET INLINE void tile(const lcb_dense_job *job, size_t r0, size_t o, const int
     }
 }
 
-TARGET INLINE void tile_rows(const lcb_dense_job *job, size_t r0, size_t rows, size_t o, const int O, const int dtype) {
+/// `tile` with the row count and the block position as compile-time constants (the compiler keeps
+/// the accumulators in registers only when it can see them).
+TARGET INLINE void tile_rows_at(const lcb_dense_job *job, size_t r0, size_t rows, size_t o, const int O, const int dtype,
+                                size_t k_begin, size_t k_end, __m512 *saved, const int first, const int last) {
     switch (rows) {
-    case 1: tile(job, r0, o, 1, O, dtype); break;
-    case 2: tile(job, r0, o, 2, O, dtype); break;
-    case 3: tile(job, r0, o, 3, O, dtype); break;
-    default: tile(job, r0, o, 4, O, dtype); break;
+    case 1: tile(job, r0, o, 1, O, dtype, k_begin, k_end, saved, first, last); break;
+    case 2: tile(job, r0, o, 2, O, dtype, k_begin, k_end, saved, first, last); break;
+    case 3: tile(job, r0, o, 3, O, dtype, k_begin, k_end, saved, first, last); break;
+    default: tile(job, r0, o, 4, O, dtype, k_begin, k_end, saved, first, last); break;
     }
 }
 
+TARGET INLINE void tile_rows(const lcb_dense_job *job, size_t r0, size_t rows, size_t o, const int O, const int dtype,
+                             size_t k_begin, size_t k_end, __m512 *saved) {
+    const int first = k_begin == 0, last = k_end == job->in;
+    if (first && last) tile_rows_at(job, r0, rows, o, O, dtype, k_begin, k_end, saved, 1, 1);
+    else if (first) tile_rows_at(job, r0, rows, o, O, dtype, k_begin, k_end, saved, 1, 0);
+    else if (last) tile_rows_at(job, r0, rows, o, O, dtype, k_begin, k_end, saved, 0, 1);
+    else tile_rows_at(job, r0, rows, o, O, dtype, k_begin, k_end, saved, 0, 0);
+}
+
+/// Outputs [o_begin, o_end) for every row: panels of weights that stay in L2, row tiles of x that
+/// stream past each panel, input blocks that keep the row tile in L1.
 TARGET INLINE void block(const lcb_dense_job *job, size_t o_begin, size_t o_end, const int dtype) {
-    const size_t panel = lcb_dense_panel_outputs(job->in, dtype == LCB_DENSE_F32 ? 4 : 2);
+    const size_t in = job->in;
+    const size_t panel = lcb_dense_panel_outputs(in, dtype == LCB_DENSE_F32 ? 4 : 2);
+    // Parked accumulators, 4 row vectors per output; only needed when the input is blocked, where
+    // the panel has at most LCB_DENSE_PANEL_BYTES / (2·LCB_DENSE_K_BLOCK) outputs.
+    __m512 saved[LCB_DENSE_PANEL_BYTES / (2 * LCB_DENSE_K_BLOCK) * 4];
+    // One row streams its weights best unblocked; blocking would not change the result.
+    const size_t k_step = in > LCB_DENSE_K_BLOCK && job->rows > 1 ? LCB_DENSE_K_BLOCK : (in ? in : 1);
     for (size_t panel_begin = o_begin; panel_begin < o_end; panel_begin += panel) {
         const size_t panel_end = panel_begin + panel < o_end ? panel_begin + panel : o_end;
         for (size_t r = 0; r < job->rows; r += LCB_DENSE_ROW_TILE) {
             const size_t rows = job->rows - r < LCB_DENSE_ROW_TILE ? job->rows - r : LCB_DENSE_ROW_TILE;
-            size_t o = panel_begin;
-            for (; o + 4 <= panel_end; o += 4) tile_rows(job, r, rows, o, 4, dtype);
-            for (; o < panel_end; o++) tile_rows(job, r, rows, o, 1, dtype);
+            size_t k = 0;
+            do {
+                const size_t k_end = in - k > k_step ? k + k_step : in;
+                size_t o = panel_begin;
+                for (; o + 4 <= panel_end; o += 4)
+                    tile_rows(job, r, rows, o, 4, dtype, k, k_end, saved + (o - panel_begin) * 4);
+                for (; o < panel_end; o++)
+                    tile_rows(job, r, rows, o, 1, dtype, k, k_end, saved + (o - panel_begin) * 4);
+                k = k_end;
+            } while (k < in);
         }
     }
 }

@@ -24,7 +24,11 @@ typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, siz
 
 /// Bytes of weights (as stored) in one panel: a panel's rows stay in L2 while every row tile of x
 /// streams past them.
-#define LCB_DENSE_PANEL_BYTES (256u * 1024u)
+#define LCB_DENSE_PANEL_BYTES (1024u * 1024u)
+
+/// Inputs per block when a row tile of x would not fit L1 (4 rows × 2048 f32 = 32 KiB); a multiple
+/// of every kernel's lane count so blocking never changes which lane an input lands in.
+#define LCB_DENSE_K_BLOCK 2048u
 
 /// Outputs per panel for a matrix with `in` inputs of `element_size` bytes (a multiple of 4, ≥ 4).
 static inline size_t lcb_dense_panel_outputs(size_t in, size_t element_size) {

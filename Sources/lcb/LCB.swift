@@ -13,6 +13,7 @@ struct LCB: AsyncParsableCommand {
         version: LCBVersion.string,
         subcommands: [
             // Each subcommand lives in its own file in this folder.
+            BenchKernelsCommand.self,
         ]
     )
 }

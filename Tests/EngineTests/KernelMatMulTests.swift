@@ -113,7 +113,8 @@ private func withOptionalPointer<R>(_ array: [Float]?, _ body: (UnsafePointer<Fl
 }
 
 /// Odd shapes on purpose: in/out features that are not multiples of 8, 16 or 32 exercise every tail.
-let linearShapes: [(out: Int, in: Int)] = [(1, 1), (5, 3), (13, 37), (31, 129), (67, 300), (40, 16), (9, 1001)]
+/// (6, 4133) is longer than the kernels' input block (2048), so prefill tiles park and resume accumulators.
+let linearShapes: [(out: Int, in: Int)] = [(1, 1), (5, 3), (13, 37), (31, 129), (67, 300), (40, 16), (9, 1001), (6, 4133)]
 let linearRowCounts = [1, 2, 3, 7, 17]
 
 /// Instruction sets this CPU runs (the others cannot be tested here).
@@ -184,7 +185,7 @@ let supportedInstructionSets = KernelInstructionSet.allCases.filter(\.isSupporte
     /// thread count; here even across thread counts). Sizes are above the single-thread cutoff.
     @Test(arguments: WeightType.allCases, supportedInstructionSets)
     func threadCountDoesNotChangeResults(type: WeightType, isa: KernelInstructionSet) {
-        for (rows, out, inFeatures) in [(1, 1001, 257), (3, 301, 250), (17, 97, 123)] {
+        for (rows, out, inFeatures) in [(1, 1001, 257), (3, 301, 250), (17, 97, 123), (5, 21, 4133)] {
             let c = LinearCase(type: type, rows: rows, outFeatures: out, inFeatures: inFeatures, withBias: true,
                                seed: UInt64(rows * 31 + out))
             let one = c.run(isa, threads: 1).map(\.bitPattern)
@@ -193,20 +194,22 @@ let supportedInstructionSets = KernelInstructionSet.allCases.filter(\.isSupporte
         }
     }
 
-    /// A row gives the same bits alone (decode, GEMV) as inside a batch (prefill, GEMM tiles).
-    @Test(arguments: supportedInstructionSets)
-    func rowResultDoesNotDependOnBatch(isa: KernelInstructionSet) {
-        let batch = LinearCase(type: .f16, rows: 17, outFeatures: 70, inFeatures: 333, withBias: true, seed: 5)
+    /// A row gives the same bits alone (decode, GEMV) as inside a batch (prefill, GEMM tiles),
+    /// also when the input is long enough to be processed in blocks.
+    @Test(arguments: supportedInstructionSets, [333, 4133])
+    func rowResultDoesNotDependOnBatch(isa: KernelInstructionSet, inFeatures: Int) {
+        let out = 70
+        let batch = LinearCase(type: .f16, rows: 17, outFeatures: out, inFeatures: inFeatures, withBias: true, seed: 5)
         let all = batch.run(isa, threads: 2)
         for r in [0, 3, 4, 15, 16] {
-            var y = [Float](repeating: .nan, count: 70)
+            var y = [Float](repeating: .nan, count: out)
             batch.x.withUnsafeBufferPointer { xb in
                 batch.bias!.withUnsafeBufferPointer { bb in
-                    MatMul.linear(xb.baseAddress! + r * 333, rows: 1, weights: batch.weights, bias: bb.baseAddress!,
+                    MatMul.linear(xb.baseAddress! + r * inFeatures, rows: 1, weights: batch.weights, bias: bb.baseAddress!,
                                   into: &y, instructionSet: isa, threads: 1)
                 }
             }
-            #expect(y.map(\.bitPattern) == all[(r * 70)..<((r + 1) * 70)].map(\.bitPattern), "row \(r)")
+            #expect(y.map(\.bitPattern) == all[(r * out)..<((r + 1) * out)].map(\.bitPattern), "row \(r)")
         }
     }
 

@@ -1,0 +1,272 @@
+internal import CKernels
+
+/// Measures this machine's memory read bandwidth and the dense kernels on a decoder's matrix shapes.
+///
+/// Decode multiplies one token by every weight matrix (GEMV): its speed limit is how fast the
+/// weights stream from memory, so it is reported in GB/s and as a fraction of the bandwidth this
+/// benchmark measures itself. Prefill multiplies many tokens at once (GEMM) and is reported in
+/// GFLOP/s. The weights are random f16 generated in memory; one layer's matrices (much larger than
+/// the last-level cache) stand in for every layer, so the projection to a full step is
+/// `layers × one layer + the output head`.
+public struct KernelBenchmark: Sendable {
+    /// The matrix shapes of a decoder-only language model (what one decode step reads).
+    public struct DecoderShape: Sendable {
+        public var name: String
+        public var layers: Int
+        public var hidden: Int
+        public var heads: Int
+        public var kvHeads: Int
+        public var headDim: Int
+        public var intermediate: Int
+        public var vocabulary: Int
+
+        public init(name: String, layers: Int, hidden: Int, heads: Int, kvHeads: Int, headDim: Int,
+                    intermediate: Int, vocabulary: Int) {
+            self.name = name
+            self.layers = layers
+            self.hidden = hidden
+            self.heads = heads
+            self.kvHeads = kvHeads
+            self.headDim = headDim
+            self.intermediate = intermediate
+            self.vocabulary = vocabulary
+        }
+
+        /// Gemma-2B: 18 layers, hidden 2048, 8 heads, 1 KV head of 256, MLP 16384, vocab 32,000 (issue 3).
+        public static let gemma2B = DecoderShape(
+            name: "Gemma-2B", layers: 18, hidden: 2048, heads: 8, kvHeads: 1, headDim: 256,
+            intermediate: 16384, vocabulary: 32000)
+
+        /// One layer's projections `(name, out, in)` in the order a decode step runs them.
+        public var layerMatrices: [(name: String, out: Int, in: Int)] {
+            [("q_proj", heads * headDim, hidden), ("k_proj", kvHeads * headDim, hidden),
+             ("v_proj", kvHeads * headDim, hidden), ("o_proj", hidden, heads * headDim),
+             ("gate_proj", intermediate, hidden), ("up_proj", intermediate, hidden),
+             ("down_proj", hidden, intermediate)]
+        }
+
+        /// The output head (tied or not, it is read once per token).
+        public var headMatrix: (name: String, out: Int, in: Int) { ("lm_head", vocabulary, hidden) }
+
+        /// Weight parameters one token multiplies by: every layer's projections plus the head.
+        public var parametersPerToken: Int {
+            layers * layerMatrices.reduce(0) { $0 + $1.out * $1.in } + headMatrix.out * headMatrix.in
+        }
+    }
+
+    /// What to measure.
+    public struct Options: Sendable {
+        public var shape: DecoderShape = .gemma2B
+        /// Kernel threads (the process-wide `KernelThreads.count` when nil).
+        public var threads: Int? = nil
+        /// Timed repetitions of each measurement; medians are reported.
+        public var repeats: Int = 5
+        /// Rows (tokens) of the prefill GEMM.
+        public var prefillRows: Int = 512
+        /// Size of the buffer the bandwidth probe streams through (much larger than any cache).
+        public var bandwidthBytes: Int = 1 << 30
+
+        public init() {}
+    }
+
+    /// One matrix's timing: the median over repetitions and what it means.
+    public struct MatrixTiming: Sendable {
+        public var name: String
+        public var outFeatures: Int
+        public var inFeatures: Int
+        public var rows: Int
+        /// Median seconds per call.
+        public var seconds: Double
+        public var weightBytes: Int { outFeatures * inFeatures * 2 }
+        public var flops: Double { 2 * Double(rows) * Double(outFeatures) * Double(inFeatures) }
+        public var gigabytesPerSecond: Double { Double(weightBytes) / seconds / 1e9 }
+        public var gigaflopsPerSecond: Double { flops / seconds / 1e9 }
+    }
+
+    /// Everything measured, ready to print.
+    public struct Report: Sendable {
+        public var options: Options
+        public var instructionSet: KernelInstructionSet
+        public var threads: Int
+        /// Read bandwidth samples with all threads and with one thread, GB/s (10⁹ bytes/s).
+        public var bandwidthSamples: [Double]
+        public var singleThreadBandwidthSamples: [Double]
+        public var decode: [MatrixTiming]
+        /// Median seconds for one layer's GEMVs and for the head's.
+        public var decodeLayerSeconds: Double
+        public var decodeHeadSeconds: Double
+        public var prefill: [MatrixTiming]
+        public var prefillLayerSeconds: Double
+        public var prefillHeadSeconds: Double
+
+        public var bandwidth: Double { median(bandwidthSamples) }
+        public var singleThreadBandwidth: Double { median(singleThreadBandwidthSamples) }
+        public var weightBytesPerToken: Double { Double(options.shape.parametersPerToken) * 2 }
+        /// Projected decode step: every layer's GEMVs plus the head (attention etc. not included).
+        public var decodeStepSeconds: Double { Double(options.shape.layers) * decodeLayerSeconds + decodeHeadSeconds }
+        public var decodeTokensPerSecond: Double { 1 / decodeStepSeconds }
+        /// Tokens/s if every weight byte streamed at the measured bandwidth.
+        public var bandwidthBoundTokensPerSecond: Double { bandwidth * 1e9 / weightBytesPerToken }
+        public var prefillStepSeconds: Double { Double(options.shape.layers) * prefillLayerSeconds + prefillHeadSeconds }
+        /// 2·parameters·tokens per second over the projected prefill (the issue's "effective" rate).
+        public var prefillGigaflopsPerSecond: Double {
+            2 * Double(options.shape.parametersPerToken) * Double(options.prefillRows) / prefillStepSeconds / 1e9
+        }
+        public var prefillTokensPerSecond: Double { Double(options.prefillRows) / prefillStepSeconds }
+
+        /// A plain-text report (Markdown tables).
+        public var text: String {
+            var lines: [String] = []
+            let shape = options.shape
+            lines.append("Dense kernels: \(instructionSet), \(threads) thread(s), f16 weights, \(shape.name) shapes, median of \(options.repeats)")
+            lines.append("")
+            lines.append("Memory read bandwidth (\(options.bandwidthBytes >> 20) MiB buffer): \(fixed(bandwidth, 1)) GB/s with \(threads) thread(s), \(fixed(singleThreadBandwidth, 1)) GB/s with 1;"
+                + " samples \(bandwidthSamples.map { fixed($0, 1) }.joined(separator: " "))")
+            lines.append("")
+            lines.append("Decode (GEMV, 1 row):")
+            lines.append("")
+            lines.append("| matrix | out × in | MB | ms | GB/s | of bandwidth |")
+            lines.append("|---|---|---:|---:|---:|---:|")
+            for t in decode {
+                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(Double(t.weightBytes) / 1e6, 1)) | \(fixed(t.seconds * 1e3, 3)) | \(fixed(t.gigabytesPerSecond, 1)) | \(fixed(100 * t.gigabytesPerSecond / bandwidth, 0))% |")
+            }
+            let stepGBs = weightBytesPerToken / decodeStepSeconds / 1e9
+            lines.append("")
+            lines.append("Projected decode step (\(shape.layers) layers × \(fixed(decodeLayerSeconds * 1e3, 2)) ms + head \(fixed(decodeHeadSeconds * 1e3, 2)) ms, \(fixed(weightBytesPerToken / 1e9, 2)) GB of weights):"
+                + " \(fixed(decodeStepSeconds * 1e3, 1)) ms = \(fixed(decodeTokensPerSecond, 2)) tokens/s at \(fixed(stepGBs, 1)) GB/s;"
+                + " bandwidth bound \(fixed(bandwidthBoundTokensPerSecond, 2)) tokens/s → \(fixed(100 * decodeTokensPerSecond / bandwidthBoundTokensPerSecond, 0))% of the bound (target ≥ 60%)")
+            lines.append("")
+            lines.append("Prefill (GEMM, \(options.prefillRows) rows):")
+            lines.append("")
+            lines.append("| matrix | out × in | ms | GFLOP/s |")
+            lines.append("|---|---|---:|---:|")
+            for t in prefill {
+                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(t.seconds * 1e3, 1)) | \(fixed(t.gigaflopsPerSecond, 1)) |")
+            }
+            lines.append("")
+            lines.append("Projected prefill of \(options.prefillRows) tokens (matrix products only): \(fixed(prefillStepSeconds, 2)) s = \(fixed(prefillTokensPerSecond, 1)) tokens/s,"
+                + " \(fixed(prefillGigaflopsPerSecond, 1)) GFLOP/s effective (target ≥ 100)")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Runs every measurement; `progress` hears what is being measured (for a terminal).
+    public static func run(_ options: Options, progress: (String) -> Void = { _ in }) -> Report {
+        let threads = max(1, options.threads ?? KernelThreads.count)
+        let repeats = max(1, options.repeats)
+
+        progress("bandwidth: streaming \(options.bandwidthBytes >> 20) MiB")
+        let (all, one) = measureBandwidth(bytes: options.bandwidthBytes, threads: threads, repeats: repeats)
+
+        let shape = options.shape
+        let matrices = shape.layerMatrices + [shape.headMatrix]
+        progress("generating \(matrices.reduce(0) { $0 + $1.out * $1.in } * 2 >> 20) MiB of random f16 weights")
+        let weights = matrices.enumerated().map { index, m in
+            let p = UnsafeMutablePointer<UInt16>.allocate(capacity: m.out * m.in)
+            lcb_dense_fill_random_f16(p, m.out * m.in, UInt64(index + 1))
+            return p
+        }
+        defer { weights.forEach { $0.deallocate() } }
+        let weightMatrices = zip(matrices, weights).map {
+            WeightMatrix(storage: .f16(UnsafePointer($1)), outFeatures: $0.out, inFeatures: $0.in)
+        }
+        let maxIn = matrices.map(\.in).max() ?? 1
+        let maxOut = matrices.map(\.out).max() ?? 1
+        let rows = max(1, options.prefillRows)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: rows * maxIn)
+        defer { x.deallocate() }
+        for i in 0..<(rows * maxIn) { x[i] = Float(i % 17) * 0.0625 - 0.5 }
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: rows * maxOut)
+        defer { y.deallocate() }
+        let layerCount = shape.layerMatrices.count
+
+        // Decode: run the layer's matrices in order, timing each call, so each matrix is cold
+        // (the others stream >> L3 through the cache in between), as in a real decode step.
+        progress("decode: GEMV on one layer + head, \(repeats) passes")
+        var decodeSamples = [[Double]](repeating: [], count: matrices.count)
+        var layerSamples: [Double] = []
+        for pass in 0...repeats {
+            var layer = 0.0
+            for (index, w) in weightMatrices.enumerated() {
+                let seconds = time { MatMul.linear(x, rows: 1, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                if pass > 0 { decodeSamples[index].append(seconds) }   // pass 0 warms up
+                if index < layerCount { layer += seconds }
+            }
+            if pass > 0 { layerSamples.append(layer) }
+        }
+        let decode = matrices.indices.map {
+            MatrixTiming(name: matrices[$0].name, outFeatures: matrices[$0].out, inFeatures: matrices[$0].in, rows: 1,
+                         seconds: median(decodeSamples[$0]))
+        }
+
+        progress("prefill: GEMM with \(rows) rows, \(min(repeats, 3)) passes")
+        var prefillSamples = [[Double]](repeating: [], count: matrices.count)
+        var prefillLayerSamples: [Double] = []
+        for _ in 0..<min(repeats, 3) {
+            var layer = 0.0
+            for (index, w) in weightMatrices.enumerated() {
+                let seconds = time { MatMul.linear(x, rows: rows, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                prefillSamples[index].append(seconds)
+                if index < layerCount { layer += seconds }
+            }
+            prefillLayerSamples.append(layer)
+        }
+        let prefill = matrices.indices.map {
+            MatrixTiming(name: matrices[$0].name, outFeatures: matrices[$0].out, inFeatures: matrices[$0].in, rows: rows,
+                         seconds: median(prefillSamples[$0]))
+        }
+
+        return Report(
+            options: options, instructionSet: .best, threads: threads,
+            bandwidthSamples: all, singleThreadBandwidthSamples: one,
+            decode: decode, decodeLayerSeconds: median(layerSamples), decodeHeadSeconds: decode[layerCount].seconds,
+            prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
+    }
+
+    /// GB/s samples reading a `bytes` buffer with `threads` threads and with one.
+    static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
+        let size = max(bytes, 1 << 20)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        // Touch every page first so page faults are not timed.
+        buffer.initializeMemory(as: UInt8.self, repeating: 1, count: size)
+        var sink: UInt64 = 0
+        func sample(_ t: Int) -> Double {
+            let seconds = time { sink &+= lcb_dense_stream_read(buffer, size, Int32(t)) }
+            return Double(size) / seconds / 1e9
+        }
+        _ = sample(threads)
+        let all = (0..<repeats).map { _ in sample(threads) }
+        let one = (0..<repeats).map { _ in sample(1) }
+        precondition(sink != 0, "the stream read must have read the buffer")
+        return (all, one)
+    }
+}
+
+private func time(_ body: () -> Void) -> Double {
+    let start = ContinuousClock.now
+    body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+}
+
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let mid = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+/// Fixed-point, locale-independent formatting.
+func fixed(_ value: Double, _ decimals: Int) -> String {
+    guard value.isFinite else { return "n/a" }
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let rounded = (abs(value) * scale).rounded()
+    let whole = Int(rounded / scale)
+    let fraction = Int(rounded - Double(whole) * scale)
+    let sign = value < 0 && rounded != 0 ? "-" : ""
+    guard decimals > 0 else { return "\(sign)\(whole)" }
+    let digits = String(fraction)
+    return "\(sign)\(whole).\(String(repeating: "0", count: decimals - digits.count))\(digits)"
+}

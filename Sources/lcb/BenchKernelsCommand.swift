@@ -1,0 +1,44 @@
+import ArgumentParser
+import Engine
+import Foundation
+
+/// `lcb bench-kernels`: memory bandwidth and dense-kernel speed on a decoder's shapes (hidden).
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernels",
+        abstract: "Measure memory bandwidth and the dense matrix kernels on Gemma-2B shapes.",
+        discussion: "Allocates about 1.5 GB (a 1 GiB bandwidth buffer, then 350 MB of random f16 weights).",
+        shouldDisplay: false)
+
+    @Option(help: "Kernel threads (default: the processors this process may use).")
+    var threads: Int?
+
+    @Option(help: "Timed repetitions of each measurement; medians are reported.")
+    var repeats: Int = 5
+
+    @Option(name: .customLong("prefill-rows"), help: "Tokens in the prefill GEMM.")
+    var prefillRows: Int = 512
+
+    @Option(name: .customLong("bandwidth-mib"), help: "MiB streamed by the bandwidth probe.")
+    var bandwidthMiB: Int = 1024
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
+        if prefillRows < 1 { throw ValidationError("--prefill-rows must be at least 1, got \(prefillRows).") }
+        if bandwidthMiB < 64 { throw ValidationError("--bandwidth-mib must be at least 64 (larger than the caches), got \(bandwidthMiB).") }
+    }
+
+    func run() throws {
+        if let threads { KernelThreads.count = threads }
+        var options = KernelBenchmark.Options()
+        options.threads = threads
+        options.repeats = repeats
+        options.prefillRows = prefillRows
+        options.bandwidthBytes = bandwidthMiB << 20
+        let report = KernelBenchmark.run(options) { message in
+            FileHandle.standardError.write(Data("… \(message)\n".utf8))
+        }
+        print(report.text)
+    }
+}
