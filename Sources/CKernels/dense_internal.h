@@ -30,6 +30,9 @@ typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, siz
 /// of every kernel's lane count so blocking never changes which lane an input lands in.
 #define LCB_DENSE_K_BLOCK 2048u
 
+/// How far ahead of its loads a streaming kernel prefetches (the decode GEMV and the bandwidth probe).
+#define LCB_DENSE_PREFETCH_BYTES 2048
+
 /// Outputs per panel for a matrix with `in` inputs of `element_size` bytes (a multiple of 4, ≥ 4).
 static inline size_t lcb_dense_panel_outputs(size_t in, size_t element_size) {
     size_t n = LCB_DENSE_PANEL_BYTES / (in * element_size + 1);
