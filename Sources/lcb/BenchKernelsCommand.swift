@@ -36,9 +36,19 @@ struct BenchKernelsCommand: ParsableCommand {
         options.repeats = repeats
         options.prefillRows = prefillRows
         options.bandwidthBytes = bandwidthMiB << 20
+        let loadBefore = loadAverage()
         let report = KernelBenchmark.run(options) { message in
             FileHandle.standardError.write(Data("… \(message)\n".utf8))
         }
         print(report.text)
+        print("")
+        print("Load average (1 min) before/after: \(loadBefore) / \(loadAverage()) on \(ProcessInfo.processInfo.activeProcessorCount) processors")
     }
+}
+
+/// The 1-minute load average from /proc/loadavg ("n/a" where there is none): how busy the machine was.
+private func loadAverage() -> String {
+    guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
+          let first = text.split(separator: " ").first else { return "n/a" }
+    return String(first)
 }

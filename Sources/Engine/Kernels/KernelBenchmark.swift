@@ -1,4 +1,9 @@
 internal import CKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Measures this machine's memory read bandwidth and the dense kernels on a decoder's matrix shapes.
 ///
@@ -77,10 +82,18 @@ public struct KernelBenchmark: Sendable {
         public var rows: Int
         /// Median seconds per call.
         public var seconds: Double
+        /// Fastest call: the closest to an unshared machine.
+        public var bestSeconds: Double
+        /// Median share of `threads` cores the calls got: process CPU time ÷ (wall time × threads).
+        /// Only meaningful for calls much longer than a scheduler tick (prefill); Linux accounts the
+        /// CPU time of threads still running at a tick granularity.
+        public var coreShare: Double
         public var weightBytes: Int { outFeatures * inFeatures * 2 }
         public var flops: Double { 2 * Double(rows) * Double(outFeatures) * Double(inFeatures) }
         public var gigabytesPerSecond: Double { Double(weightBytes) / seconds / 1e9 }
         public var gigaflopsPerSecond: Double { flops / seconds / 1e9 }
+        public var bestGigabytesPerSecond: Double { Double(weightBytes) / bestSeconds / 1e9 }
+        public var bestGigaflopsPerSecond: Double { flops / bestSeconds / 1e9 }
     }
 
     /// Everything measured, ready to print.
@@ -88,7 +101,7 @@ public struct KernelBenchmark: Sendable {
         public var options: Options
         public var instructionSet: KernelInstructionSet
         public var threads: Int
-        /// Read bandwidth samples with all threads and with one thread, GB/s (10⁹ bytes/s).
+        /// Read bandwidth samples (one per 64 MiB window) with all threads and with one, GB/s (10⁹ bytes/s).
         public var bandwidthSamples: [Double]
         public var singleThreadBandwidthSamples: [Double]
         public var decode: [MatrixTiming]
@@ -100,7 +113,16 @@ public struct KernelBenchmark: Sendable {
         public var prefillHeadSeconds: Double
 
         public var bandwidth: Double { median(bandwidthSamples) }
+        public var bestBandwidth: Double { bandwidthSamples.max() ?? .nan }
         public var singleThreadBandwidth: Double { median(singleThreadBandwidthSamples) }
+        public var bestSingleThreadBandwidth: Double { singleThreadBandwidthSamples.max() ?? .nan }
+        /// The decode step from each matrix's fastest call, against the best bandwidth sample.
+        public var bestDecodeStepSeconds: Double {
+            Double(options.shape.layers) * decode.dropLast().reduce(0) { $0 + $1.bestSeconds } + (decode.last?.bestSeconds ?? .nan)
+        }
+        public var bestPrefillStepSeconds: Double {
+            Double(options.shape.layers) * prefill.dropLast().reduce(0) { $0 + $1.bestSeconds } + (prefill.last?.bestSeconds ?? .nan)
+        }
         public var weightBytesPerToken: Double { Double(options.shape.parametersPerToken) * 2 }
         /// Projected decode step: every layer's GEMVs plus the head (attention etc. not included).
         public var decodeStepSeconds: Double { Double(options.shape.layers) * decodeLayerSeconds + decodeHeadSeconds }
@@ -118,34 +140,41 @@ public struct KernelBenchmark: Sendable {
         public var text: String {
             var lines: [String] = []
             let shape = options.shape
-            lines.append("Dense kernels: \(instructionSet), \(threads) thread(s), f16 weights, \(shape.name) shapes, median of \(options.repeats)")
+            let bytes = weightBytesPerToken
+            lines.append("Dense kernels: \(instructionSet), \(threads) thread(s), f16 weights, \(shape.name) shapes (\(fixed(bytes / 1e9, 2)) GB of weights per token).")
+            lines.append("Median = typical on this (shared) machine; best = fastest sample, the closest to an idle machine.")
             lines.append("")
-            lines.append("Memory read bandwidth (\(options.bandwidthBytes >> 20) MiB buffer): \(fixed(bandwidth, 1)) GB/s with \(threads) thread(s), \(fixed(singleThreadBandwidth, 1)) GB/s with 1;"
-                + " samples \(bandwidthSamples.map { fixed($0, 1) }.joined(separator: " "))")
+            lines.append("Memory read bandwidth (\(options.bandwidthBytes >> 20) MiB buffer, 64 MiB windows): \(threads) thread(s) median \(fixed(bandwidth, 1)) GB/s, best \(fixed(bestBandwidth, 1));"
+                + " 1 thread median \(fixed(singleThreadBandwidth, 1)), best \(fixed(bestSingleThreadBandwidth, 1))")
             lines.append("")
             lines.append("Decode (GEMV, 1 row):")
             lines.append("")
-            lines.append("| matrix | out × in | MB | ms | GB/s | of bandwidth |")
+            lines.append("| matrix | out × in | MB | median ms | median GB/s | best GB/s |")
             lines.append("|---|---|---:|---:|---:|---:|")
             for t in decode {
-                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(Double(t.weightBytes) / 1e6, 1)) | \(fixed(t.seconds * 1e3, 3)) | \(fixed(t.gigabytesPerSecond, 1)) | \(fixed(100 * t.gigabytesPerSecond / bandwidth, 0))% |")
+                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(Double(t.weightBytes) / 1e6, 1)) | \(fixed(t.seconds * 1e3, 3)) | \(fixed(t.gigabytesPerSecond, 1)) | \(fixed(t.bestGigabytesPerSecond, 1)) |")
             }
-            let stepGBs = weightBytesPerToken / decodeStepSeconds / 1e9
             lines.append("")
-            lines.append("Projected decode step (\(shape.layers) layers × \(fixed(decodeLayerSeconds * 1e3, 2)) ms + head \(fixed(decodeHeadSeconds * 1e3, 2)) ms, \(fixed(weightBytesPerToken / 1e9, 2)) GB of weights):"
-                + " \(fixed(decodeStepSeconds * 1e3, 1)) ms = \(fixed(decodeTokensPerSecond, 2)) tokens/s at \(fixed(stepGBs, 1)) GB/s;"
-                + " bandwidth bound \(fixed(bandwidthBoundTokensPerSecond, 2)) tokens/s → \(fixed(100 * decodeTokensPerSecond / bandwidthBoundTokensPerSecond, 0))% of the bound (target ≥ 60%)")
+            let bound = bandwidthBoundTokensPerSecond
+            let bestBound = bestBandwidth * 1e9 / bytes
+            lines.append("Projected decode step (weights only; \(shape.layers) × one layer + lm_head):")
+            lines.append("- median: \(fixed(decodeStepSeconds * 1e3, 1)) ms = \(fixed(decodeTokensPerSecond, 2)) tokens/s (\(fixed(bytes / decodeStepSeconds / 1e9, 1)) GB/s);"
+                + " bound at median bandwidth \(fixed(bound, 2)) tokens/s → \(fixed(100 * decodeTokensPerSecond / bound, 0))% of the bound")
+            lines.append("- best: \(fixed(bestDecodeStepSeconds * 1e3, 1)) ms = \(fixed(1 / bestDecodeStepSeconds, 2)) tokens/s (\(fixed(bytes / bestDecodeStepSeconds / 1e9, 1)) GB/s);"
+                + " bound at best bandwidth \(fixed(bestBound, 2)) tokens/s → \(fixed(100 / bestDecodeStepSeconds / bestBound, 0))% of the bound (target ≥ 60%)")
             lines.append("")
-            lines.append("Prefill (GEMM, \(options.prefillRows) rows):")
+            lines.append("Prefill (GEMM, \(options.prefillRows) rows; core share = CPU time ÷ (wall × threads), below 100% when other processes held the cores):")
             lines.append("")
-            lines.append("| matrix | out × in | ms | GFLOP/s |")
-            lines.append("|---|---|---:|---:|")
+            lines.append("| matrix | out × in | median ms | median GFLOP/s | best GFLOP/s | core share |")
+            lines.append("|---|---|---:|---:|---:|---:|")
             for t in prefill {
-                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(t.seconds * 1e3, 1)) | \(fixed(t.gigaflopsPerSecond, 1)) |")
+                lines.append("| \(t.name) | \(t.outFeatures) × \(t.inFeatures) | \(fixed(t.seconds * 1e3, 1)) | \(fixed(t.gigaflopsPerSecond, 1)) | \(fixed(t.bestGigaflopsPerSecond, 1)) | \(fixed(100 * t.coreShare, 0))% |")
             }
             lines.append("")
-            lines.append("Projected prefill of \(options.prefillRows) tokens (matrix products only): \(fixed(prefillStepSeconds, 2)) s = \(fixed(prefillTokensPerSecond, 1)) tokens/s,"
-                + " \(fixed(prefillGigaflopsPerSecond, 1)) GFLOP/s effective (target ≥ 100)")
+            let flops = 2 * Double(shape.parametersPerToken) * Double(options.prefillRows)
+            lines.append("Projected prefill of \(options.prefillRows) tokens (matrix products only; 2 × parameters × tokens FLOPs):")
+            lines.append("- median: \(fixed(prefillStepSeconds, 2)) s = \(fixed(prefillTokensPerSecond, 1)) tokens/s, \(fixed(prefillGigaflopsPerSecond, 1)) GFLOP/s effective")
+            lines.append("- best: \(fixed(bestPrefillStepSeconds, 2)) s = \(fixed(Double(options.prefillRows) / bestPrefillStepSeconds, 1)) tokens/s, \(fixed(flops / bestPrefillStepSeconds / 1e9, 1)) GFLOP/s effective (target ≥ 100)")
             return lines.joined(separator: "\n")
         }
     }
@@ -160,7 +189,7 @@ public struct KernelBenchmark: Sendable {
 
         let shape = options.shape
         let matrices = shape.layerMatrices + [shape.headMatrix]
-        progress("generating \(matrices.reduce(0) { $0 + $1.out * $1.in } * 2 >> 20) MiB of random f16 weights")
+        progress("generating \((matrices.reduce(0) { $0 + $1.out * $1.in } * 2) >> 20) MiB of random f16 weights")
         let weights = matrices.enumerated().map { index, m in
             let p = UnsafeMutablePointer<UInt16>.allocate(capacity: m.out * m.in)
             lcb_dense_fill_random_f16(p, m.out * m.in, UInt64(index + 1))
@@ -183,37 +212,35 @@ public struct KernelBenchmark: Sendable {
         // Decode: run the layer's matrices in order, timing each call, so each matrix is cold
         // (the others stream >> L3 through the cache in between), as in a real decode step.
         progress("decode: GEMV on one layer + head, \(repeats) passes")
-        var decodeSamples = [[Double]](repeating: [], count: matrices.count)
+        var decodeSamples = [[Sample]](repeating: [], count: matrices.count)
         var layerSamples: [Double] = []
         for pass in 0...repeats {
             var layer = 0.0
             for (index, w) in weightMatrices.enumerated() {
-                let seconds = time { MatMul.linear(x, rows: 1, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
-                if pass > 0 { decodeSamples[index].append(seconds) }   // pass 0 warms up
-                if index < layerCount { layer += seconds }
+                let sample = measure { MatMul.linear(x, rows: 1, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                if pass > 0 { decodeSamples[index].append(sample) }   // pass 0 warms up
+                if index < layerCount { layer += sample.wall }
             }
             if pass > 0 { layerSamples.append(layer) }
         }
         let decode = matrices.indices.map {
-            MatrixTiming(name: matrices[$0].name, outFeatures: matrices[$0].out, inFeatures: matrices[$0].in, rows: 1,
-                         seconds: median(decodeSamples[$0]))
+            timing(matrices[$0], rows: 1, samples: decodeSamples[$0], threads: threads)
         }
 
         progress("prefill: GEMM with \(rows) rows, \(min(repeats, 3)) passes")
-        var prefillSamples = [[Double]](repeating: [], count: matrices.count)
+        var prefillSamples = [[Sample]](repeating: [], count: matrices.count)
         var prefillLayerSamples: [Double] = []
         for _ in 0..<min(repeats, 3) {
             var layer = 0.0
             for (index, w) in weightMatrices.enumerated() {
-                let seconds = time { MatMul.linear(x, rows: rows, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
-                prefillSamples[index].append(seconds)
-                if index < layerCount { layer += seconds }
+                let sample = measure { MatMul.linear(x, rows: rows, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                prefillSamples[index].append(sample)
+                if index < layerCount { layer += sample.wall }
             }
             prefillLayerSamples.append(layer)
         }
         let prefill = matrices.indices.map {
-            MatrixTiming(name: matrices[$0].name, outFeatures: matrices[$0].out, inFeatures: matrices[$0].in, rows: rows,
-                         seconds: median(prefillSamples[$0]))
+            timing(matrices[$0], rows: rows, samples: prefillSamples[$0], threads: threads)
         }
 
         return Report(
@@ -223,31 +250,61 @@ public struct KernelBenchmark: Sendable {
             prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
     }
 
-    /// GB/s samples reading a `bytes` buffer with `threads` threads and with one.
+    /// GB/s samples reading a `bytes` buffer in 64 MiB windows (twice the last-level cache here, and
+    /// each window cold because the others went through the cache since), with `threads` threads
+    /// and with one.
     static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
-        let size = max(bytes, 1 << 20)
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        let window = 64 << 20
+        let windows = max(bytes / window, 2)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: windows * window, alignment: 4096)
         defer { buffer.deallocate() }
         // Touch every page first so page faults are not timed.
-        buffer.initializeMemory(as: UInt8.self, repeating: 1, count: size)
+        buffer.initializeMemory(as: UInt8.self, repeating: 1, count: windows * window)
         var sink: UInt64 = 0
-        func sample(_ t: Int) -> Double {
-            let seconds = time { sink &+= lcb_dense_stream_read(buffer, size, Int32(t)) }
-            return Double(size) / seconds / 1e9
+        func samples(_ t: Int) -> [Double] {
+            var result: [Double] = []
+            for pass in 0...repeats {
+                for w in 0..<windows {
+                    let seconds = measure { sink &+= lcb_dense_stream_read(buffer + w * window, window, Int32(t)) }.wall
+                    if pass > 0 { result.append(Double(window) / seconds / 1e9) }
+                }
+            }
+            return result
         }
-        _ = sample(threads)
-        let all = (0..<repeats).map { _ in sample(threads) }
-        let one = (0..<repeats).map { _ in sample(1) }
+        let all = samples(threads)
+        let one = samples(1)
         precondition(sink != 0, "the stream read must have read the buffer")
         return (all, one)
     }
 }
 
-private func time(_ body: () -> Void) -> Double {
+/// Wall and process CPU seconds of one call.
+struct Sample {
+    var wall: Double
+    var cpu: Double
+}
+
+private func timing(_ m: (name: String, out: Int, in: Int), rows: Int, samples: [Sample], threads: Int) -> KernelBenchmark.MatrixTiming {
+    KernelBenchmark.MatrixTiming(
+        name: m.name, outFeatures: m.out, inFeatures: m.in, rows: rows,
+        seconds: median(samples.map(\.wall)), bestSeconds: samples.map(\.wall).min() ?? .nan,
+        coreShare: median(samples.map { $0.cpu / ($0.wall * Double(threads)) }))
+}
+
+private func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) * 1e-6
+        + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) * 1e-6
+}
+
+private func measure(_ body: () -> Void) -> Sample {
+    let cpu = processCPUSeconds()
     let start = ContinuousClock.now
     body()
     let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    return Sample(wall: wall, cpu: processCPUSeconds() - cpu)
 }
 
 func median(_ values: [Double]) -> Double {
