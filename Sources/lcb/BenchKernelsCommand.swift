@@ -13,6 +13,9 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Kernel threads (default: the processors this process may use).")
     var threads: Int?
 
+    @Option(help: "Kernel instruction set: avx512, avx2 or scalar (default: the best this CPU has).")
+    var isa: String?
+
     @Option(help: "Timed repetitions of each measurement; medians are reported.")
     var repeats: Int = 5
 
@@ -24,6 +27,13 @@ struct BenchKernelsCommand: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
+        if let isa, instructionSet(named: isa) == nil {
+            let names = KernelInstructionSet.allCases.map(\.description).joined(separator: ", ")
+            throw ValidationError("--isa must be one of \(names), got '\(isa)'.")
+        }
+        if let isa, let set = instructionSet(named: isa), !set.isSupported {
+            throw ValidationError("--isa \(isa): this CPU does not support it; best available is \(KernelInstructionSet.best).")
+        }
         if repeats < 1 { throw ValidationError("--repeats must be at least 1, got \(repeats).") }
         if prefillRows < 1 { throw ValidationError("--prefill-rows must be at least 1, got \(prefillRows).") }
         if bandwidthMiB < 64 { throw ValidationError("--bandwidth-mib must be at least 64 (larger than the caches), got \(bandwidthMiB).") }
@@ -34,6 +44,7 @@ struct BenchKernelsCommand: ParsableCommand {
         var options = KernelBenchmark.Options()
         options.threads = threads
         options.repeats = repeats
+        if let isa, let set = instructionSet(named: isa) { options.instructionSet = set }
         options.prefillRows = prefillRows
         options.bandwidthBytes = bandwidthMiB << 20
         let loadBefore = loadAverage()
@@ -51,4 +62,8 @@ private func loadAverage() -> String {
     guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8),
           let first = text.split(separator: " ").first else { return "n/a" }
     return String(first)
+}
+
+private func instructionSet(named name: String) -> KernelInstructionSet? {
+    KernelInstructionSet.allCases.first { $0.description == name }
 }

@@ -64,6 +64,8 @@ public struct KernelBenchmark: Sendable {
         public var shape: DecoderShape = .gemma2B
         /// Kernel threads (the process-wide `KernelThreads.count` when nil).
         public var threads: Int? = nil
+        /// Instruction set of the kernels (falls back to the best one the CPU has if unsupported).
+        public var instructionSet: KernelInstructionSet = .best
         /// Timed repetitions of each measurement; medians are reported.
         public var repeats: Int = 5
         /// Rows (tokens) of the prefill GEMM.
@@ -183,6 +185,7 @@ public struct KernelBenchmark: Sendable {
     public static func run(_ options: Options, progress: (String) -> Void = { _ in }) -> Report {
         let threads = max(1, options.threads ?? KernelThreads.count)
         let repeats = max(1, options.repeats)
+        let isa = options.instructionSet.isSupported ? options.instructionSet : .best
 
         progress("bandwidth: streaming \(options.bandwidthBytes >> 20) MiB")
         let (all, one) = measureBandwidth(bytes: options.bandwidthBytes, threads: threads, repeats: repeats)
@@ -217,7 +220,7 @@ public struct KernelBenchmark: Sendable {
         for pass in 0...repeats {
             var layer = 0.0
             for (index, w) in weightMatrices.enumerated() {
-                let sample = measure { MatMul.linear(x, rows: 1, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                let sample = measure { MatMul.linear(x, rows: 1, weights: w, bias: nil, into: y, instructionSet: isa, threads: threads) }
                 if pass > 0 { decodeSamples[index].append(sample) }   // pass 0 warms up
                 if index < layerCount { layer += sample.wall }
             }
@@ -233,7 +236,7 @@ public struct KernelBenchmark: Sendable {
         for _ in 0..<min(repeats, 3) {
             var layer = 0.0
             for (index, w) in weightMatrices.enumerated() {
-                let sample = measure { MatMul.linear(x, rows: rows, weights: w, bias: nil, into: y, instructionSet: .best, threads: threads) }
+                let sample = measure { MatMul.linear(x, rows: rows, weights: w, bias: nil, into: y, instructionSet: isa, threads: threads) }
                 prefillSamples[index].append(sample)
                 if index < layerCount { layer += sample.wall }
             }
@@ -244,7 +247,7 @@ public struct KernelBenchmark: Sendable {
         }
 
         return Report(
-            options: options, instructionSet: .best, threads: threads,
+            options: options, instructionSet: isa, threads: threads,
             bandwidthSamples: all, singleThreadBandwidthSamples: one,
             decode: decode, decodeLayerSeconds: median(layerSamples), decodeHeadSeconds: decode[layerCount].seconds,
             prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
