@@ -30,8 +30,12 @@ typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, siz
 /// of every kernel's lane count so blocking never changes which lane an input lands in.
 #define LCB_DENSE_K_BLOCK 2048u
 
-/// How far ahead of its loads a streaming kernel prefetches (the decode GEMV and the bandwidth probe).
-#define LCB_DENSE_PREFETCH_BYTES 2048
+/// How far ahead of its loads the bandwidth probe prefetches (as far as the decode GEMV, one
+/// 4-row tile of a 2048-input f16 matrix, so the probe is never weaker than the kernel it rates).
+#define LCB_DENSE_PREFETCH_BYTES 16384
+
+/// Weight rows at least this long are prefetched row by row in decode, shorter ones tile by tile.
+#define LCB_DENSE_LONG_ROW_BYTES 16384u
 
 /// Outputs per panel for a matrix with `in` inputs of `element_size` bytes (a multiple of 4, ≥ 4).
 static inline size_t lcb_dense_panel_outputs(size_t in, size_t element_size) {
