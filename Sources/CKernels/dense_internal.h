@@ -26,8 +26,9 @@ typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, siz
 /// streams past them.
 #define LCB_DENSE_PANEL_BYTES (1024u * 1024u)
 
-/// Inputs per block when a row tile of x would not fit L1 (4 rows × 2048 f32 = 32 KiB); a multiple
-/// of every kernel's lane count so blocking never changes which lane an input lands in.
+/// Inputs per block in the AVX-512 kernels: each block is reduced on its own and the block sums
+/// are added in order, for every row count, so prefill can go block by block (a row tile of x,
+/// 4 × 2048 f32 = 32 KiB, stays in L1) and still match decode bit for bit. A multiple of 16.
 #define LCB_DENSE_K_BLOCK 2048u
 
 /// How far ahead of its loads the bandwidth probe prefetches (as far as the decode GEMV, one
