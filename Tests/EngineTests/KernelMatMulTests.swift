@@ -286,6 +286,29 @@ let supportedInstructionSets = KernelInstructionSet.allCases.filter(\.isSupporte
     }
 }
 
+@Suite struct KernelParallelForTests {
+    /// Every iteration runs exactly once, also for counts above any task batching and when nested.
+    @Test(arguments: [0, 1, 2, 7, 1000, 100_003])
+    func everyIterationRunsOnce(iterations: Int) {
+        let hits = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(iterations, 1))
+        defer { hits.deallocate() }
+        hits.initialize(repeating: 0)
+        KernelThreads.parallelFor(iterations) { hits[$0] += 1 }
+        #expect(hits.prefix(iterations).allSatisfy { $0 == 1 })
+    }
+
+    @Test func nestedCallsRunInline() {
+        let rows = 6, columns = 50
+        let cells = UnsafeMutableBufferPointer<Int>.allocate(capacity: rows * columns)
+        defer { cells.deallocate() }
+        cells.initialize(repeating: 0)
+        KernelThreads.parallelFor(rows) { r in
+            KernelThreads.parallelFor(columns) { c in cells[r * columns + c] += r * columns + c + 1 }
+        }
+        #expect(Array(cells) == Array(1...(rows * columns)))
+    }
+}
+
 @Suite(.serialized) struct KernelThreadSettingTests {
     @Test func threadCountCanBeSetAndRestored() {
         let original = KernelThreads.count

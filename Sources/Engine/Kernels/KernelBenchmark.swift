@@ -103,7 +103,7 @@ public struct KernelBenchmark: Sendable {
         public var options: Options
         public var instructionSet: KernelInstructionSet
         public var threads: Int
-        /// Read bandwidth samples (one per 64 MiB window) with all threads and with one, GB/s (10⁹ bytes/s).
+        /// Read bandwidth samples (one per 128 MiB window) with all threads and with one, GB/s (10⁹ bytes/s).
         public var bandwidthSamples: [Double]
         public var singleThreadBandwidthSamples: [Double]
         public var decode: [MatrixTiming]
@@ -146,7 +146,7 @@ public struct KernelBenchmark: Sendable {
             lines.append("Dense kernels: \(instructionSet), \(threads) thread(s), f16 weights, \(shape.name) shapes (\(fixed(bytes / 1e9, 2)) GB of weights per token).")
             lines.append("Median = typical on this (shared) machine; best = fastest sample, the closest to an idle machine.")
             lines.append("")
-            lines.append("Memory read bandwidth (\(options.bandwidthBytes >> 20) MiB buffer, 64 MiB windows): \(threads) thread(s) median \(fixed(bandwidth, 1)) GB/s, best \(fixed(bestBandwidth, 1));"
+            lines.append("Memory read bandwidth (\(options.bandwidthBytes >> 20) MiB buffer, 128 MiB windows): \(threads) thread(s) median \(fixed(bandwidth, 1)) GB/s, best \(fixed(bestBandwidth, 1));"
                 + " 1 thread median \(fixed(singleThreadBandwidth, 1)), best \(fixed(bestSingleThreadBandwidth, 1))")
             lines.append("")
             lines.append("Decode (GEMV, 1 row):")
@@ -253,11 +253,11 @@ public struct KernelBenchmark: Sendable {
             prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
     }
 
-    /// GB/s samples reading a `bytes` buffer in 64 MiB windows (twice the last-level cache here, and
+    /// GB/s samples reading a `bytes` buffer in 128 MiB windows (4× the last-level cache here, and
     /// each window cold because the others went through the cache since), with `threads` threads
     /// and with one.
     static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
-        let window = 64 << 20
+        let window = 128 << 20
         let windows = max(bytes / window, 2)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: windows * window, alignment: 4096)
         defer { buffer.deallocate() }

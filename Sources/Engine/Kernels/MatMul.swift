@@ -94,13 +94,38 @@ public enum KernelInstructionSet: Int, CaseIterable, Sendable, CustomStringConve
     var code: Int32 { Int32(rawValue) }
 }
 
-/// The number of threads the kernels use (a process-wide setting; `--threads` sets it).
+/// The threads the kernels run on: one persistent pool for the whole process.
+///
+/// `count` is the process-wide setting that `--threads` sets. Other parallel work in the engine
+/// (attention heads, elementwise loops) should go through `parallelFor` rather than a second pool
+/// (e.g. `DispatchQueue.concurrentPerform`): the pool's workers spin for a short while after each
+/// call, so a second set of threads would compete with them for the cores.
 public enum KernelThreads {
     /// Threads per kernel call, at least 1. Defaults to the processors this process may run on.
     ///
-    /// Setting 0 or less restores the default. Results do not depend on it.
+    /// Setting 0 or less restores the default. Kernel results do not depend on it.
     public static var count: Int {
         get { Int(lcb_threads_count()) }
         set { lcb_threads_set_count(Int32(clamping: newValue)) }
+    }
+
+    /// Runs `body(i)` for every `i` in `0..<iterations` on up to `count` threads (the caller among
+    /// them) and returns when all have finished.
+    ///
+    /// Iterations are handed out dynamically, so `body` must make each iteration's result
+    /// independent of the thread that runs it, and must be safe to call concurrently. A call made
+    /// while another `parallelFor` or kernel is running (nested, or from another thread) runs all
+    /// its iterations on the calling thread.
+    public static func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
+        guard iterations > 0 else { return }
+        if iterations == 1 { return body(0) }
+        withoutActuallyEscaping(body) { body in
+            var closure = body
+            withUnsafeMutablePointer(to: &closure) { pointer in
+                lcb_threads_run(iterations, { context, index in
+                    context!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(index)
+                }, pointer, 0)
+            }
+        }
     }
 }
