@@ -18,7 +18,7 @@ import Testing
         let shape = options.shape
         let timing = { (name: String, rows: Int, seconds: Double) in
             KernelBenchmark.MatrixTiming(name: name, outFeatures: 2048, inFeatures: 2048, rows: rows,
-                                         seconds: seconds, bestSeconds: seconds / 2, coreShare: 1)
+                                         seconds: seconds, bestSeconds: seconds / 2, coreShare: 1, cpuSeconds: seconds * 2)
         }
         let report = KernelBenchmark.Report(
             options: options, instructionSet: .scalar, threads: 2,
@@ -32,6 +32,8 @@ import Testing
         #expect(abs(report.bestDecodeStepSeconds - (18 * 0.0005 + 0.002)) < 1e-12)
         let flops = 2 * Double(shape.parametersPerToken) * 512
         #expect(abs(report.prefillGigaflopsPerSecond - flops / (18 * 0.9 + 0.5) / 1e9) < 1e-9)
+        // CPU seconds are twice the wall time here: 2 threads fully busy.
+        #expect(abs(report.prefillGigaflopsPerCPUSecond - flops / (2 * (18 * 0.1 + 0.5)) / 1e9) < 1e-9)
         #expect(report.text.contains("| lm_head | 2048 × 2048 |"))
     }
 

@@ -90,6 +90,8 @@ public struct KernelBenchmark: Sendable {
         /// Only meaningful for calls much longer than a scheduler tick (prefill); Linux accounts the
         /// CPU time of threads still running at a tick granularity.
         public var coreShare: Double
+        /// Median process CPU seconds per call (all threads, spin-waiting included).
+        public var cpuSeconds: Double
         public var weightBytes: Int { outFeatures * inFeatures * 2 }
         public var flops: Double { 2 * Double(rows) * Double(outFeatures) * Double(inFeatures) }
         public var gigabytesPerSecond: Double { Double(weightBytes) / seconds / 1e9 }
@@ -137,6 +139,12 @@ public struct KernelBenchmark: Sendable {
             2 * Double(options.shape.parametersPerToken) * Double(options.prefillRows) / prefillStepSeconds / 1e9
         }
         public var prefillTokensPerSecond: Double { Double(options.prefillRows) / prefillStepSeconds }
+        /// Prefill GFLOP per CPU-second: the rate while the threads are on a core, whatever else
+        /// the machine runs; × threads, what an idle machine would give if the threads scale.
+        public var prefillGigaflopsPerCPUSecond: Double {
+            let cpu = Double(options.shape.layers) * prefill.dropLast().reduce(0) { $0 + $1.cpuSeconds } + (prefill.last?.cpuSeconds ?? .nan)
+            return 2 * Double(options.shape.parametersPerToken) * Double(options.prefillRows) / cpu / 1e9
+        }
 
         /// A plain-text report (Markdown tables).
         public var text: String {
@@ -177,6 +185,7 @@ public struct KernelBenchmark: Sendable {
             lines.append("Projected prefill of \(options.prefillRows) tokens (matrix products only; 2 × parameters × tokens FLOPs):")
             lines.append("- median: \(fixed(prefillStepSeconds, 2)) s = \(fixed(prefillTokensPerSecond, 1)) tokens/s, \(fixed(prefillGigaflopsPerSecond, 1)) GFLOP/s effective")
             lines.append("- best: \(fixed(bestPrefillStepSeconds, 2)) s = \(fixed(Double(options.prefillRows) / bestPrefillStepSeconds, 1)) tokens/s, \(fixed(flops / bestPrefillStepSeconds / 1e9, 1)) GFLOP/s effective (target ≥ 100)")
+            lines.append("- per CPU-second (immune to other processes): \(fixed(prefillGigaflopsPerCPUSecond, 1)) GFLOP/s; × \(threads) thread(s) = \(fixed(prefillGigaflopsPerCPUSecond * Double(threads), 1)) GFLOP/s on idle cores")
             return lines.joined(separator: "\n")
         }
     }
@@ -291,7 +300,8 @@ private func timing(_ m: (name: String, out: Int, in: Int), rows: Int, samples: 
     KernelBenchmark.MatrixTiming(
         name: m.name, outFeatures: m.out, inFeatures: m.in, rows: rows,
         seconds: median(samples.map(\.wall)), bestSeconds: samples.map(\.wall).min() ?? .nan,
-        coreShare: median(samples.map { $0.cpu / ($0.wall * Double(threads)) }))
+        coreShare: median(samples.map { $0.cpu / ($0.wall * Double(threads)) }),
+        cpuSeconds: median(samples.map(\.cpu)))
 }
 
 private func processCPUSeconds() -> Double {
