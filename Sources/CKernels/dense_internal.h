@@ -19,15 +19,15 @@ typedef struct {
 /// Computes `y[r, o]` for every row and every `o` in `[o_begin, o_end)`.
 typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, size_t o_end);
 
-/// Rows of x that share each weight load in the GEMM tiles.
+/// Rows of x that share each weight load in the AVX-512 GEMM tiles (AVX2 uses 2).
 #define LCB_DENSE_ROW_TILE 4
 
 /// Bytes of weights (as stored) in one panel: a panel's rows stay in L2 while every row tile of x
 /// streams past them.
 #define LCB_DENSE_PANEL_BYTES (1024u * 1024u)
 
-/// Inputs per block in the AVX-512 kernels: each block is reduced on its own and the block sums
-/// are added in order, for every row count, so prefill can go block by block (a row tile of x,
+/// Inputs per block in the SIMD kernels: each block is reduced on its own and the block sums are
+/// added in order, for every row count, so prefill can go block by block (a row tile of x,
 /// 4 × 2048 f32 = 32 KiB, stays in L1) and still match decode bit for bit. A multiple of 16.
 #define LCB_DENSE_K_BLOCK 2048u
 
@@ -38,7 +38,8 @@ typedef void (*lcb_dense_block_fn)(const lcb_dense_job *job, size_t o_begin, siz
 /// Weight rows at least this long are prefetched row by row in decode, shorter ones tile by tile.
 #define LCB_DENSE_LONG_ROW_BYTES 16384u
 
-/// Outputs per panel for a matrix with `in` inputs of `element_size` bytes (a multiple of 4, ≥ 4).
+/// Outputs per panel when each weight row contributes `in` inputs of `element_size` bytes
+/// (a multiple of 4, at least 4).
 static inline size_t lcb_dense_panel_outputs(size_t in, size_t element_size) {
     size_t n = LCB_DENSE_PANEL_BYTES / (in * element_size + 1);
     n &= ~(size_t)3;
