@@ -262,10 +262,13 @@ public struct KernelBenchmark: Sendable {
             prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
     }
 
-    /// GB/s samples reading a `bytes` buffer in 128 MiB windows (4× the last-level cache here, and
-    /// each window cold because the others went through the cache since), with `threads` threads
-    /// and with one.
-    static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
+    /// GB/s samples (10⁹ bytes/s) reading a `bytes` buffer in 128 MiB windows (4× the last-level
+    /// cache here, and each window cold because the others went through the cache since), with
+    /// `threads` threads and with one; `repeats` passes over the buffer after a warm-up pass.
+    ///
+    /// `lcb bench --model` can use it for its bandwidth bound: take `median(all)` (or the best
+    /// sample on a machine shared with other work) against the model's weight bytes per token.
+    public static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
         let window = 128 << 20
         let windows = max(bytes / window, 2)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: windows * window, alignment: 4096)
@@ -320,7 +323,8 @@ private func measure(_ body: () -> Void) -> Sample {
     return Sample(wall: wall, cpu: processCPUSeconds() - cpu)
 }
 
-func median(_ values: [Double]) -> Double {
+/// The median (mean of the middle two for an even count; NaN when empty).
+public func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
     let mid = sorted.count / 2
