@@ -266,7 +266,7 @@ public struct KernelBenchmark: Sendable {
     /// cache here, and each window cold because the others went through the cache since), with
     /// `threads` threads and with one; `repeats` passes over the buffer after a warm-up pass.
     ///
-    /// `lcb bench --model` can use it for its bandwidth bound: take `median(all)` (or the best
+    /// `lcb bench --model` can use it for its bandwidth bound: take the median of `all` (or the best
     /// sample on a machine shared with other work) against the model's weight bytes per token.
     public static func measureBandwidth(bytes: Int, threads: Int, repeats: Int) -> (all: [Double], one: [Double]) {
         let window = 128 << 20
@@ -324,7 +324,7 @@ private func measure(_ body: () -> Void) -> Sample {
 }
 
 /// The median (mean of the middle two for an even count; NaN when empty).
-public func median(_ values: [Double]) -> Double {
+func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()
     let mid = sorted.count / 2
