@@ -146,12 +146,12 @@ void lcb_dense_linear_with(const float *x, size_t rows, const void *weights, int
         region.block(&region.job, 0, out_features);
         return;
     }
-    // Chunks are whole 4-output tiles, so tiling (and with it the work per element) is the same as
-    // on one thread; results would be identical anyway, but the tiles stay full.
+    // Chunks are multiples of 16 outputs: whole 4-output tiles (results would not change
+    // otherwise, but the tiles stay full) and, in prefill, whole 64-byte lines of each y row, so
+    // two threads do not write into the same cache line.
     const size_t tasks_wanted = (size_t)threads * TASKS_PER_THREAD;
     size_t chunk = (out_features + tasks_wanted - 1) / tasks_wanted;
-    chunk = (chunk + 3) & ~(size_t)3;
-    if (chunk < 16) chunk = 16;
+    chunk = (chunk + 15) & ~(size_t)15;
     region.chunk = chunk;
     lcb_threads_run((out_features + chunk - 1) / chunk, dense_task, &region, threads);
 }
