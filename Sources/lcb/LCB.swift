@@ -19,6 +19,7 @@ struct LCB: AsyncParsableCommand {
             TokenizeCommand.self,
             InspectCommand.self,
             PlanCommand.self,
+            BenchKernelsCommand.self,
         ]
     )
 
