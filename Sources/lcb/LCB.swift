@@ -21,6 +21,7 @@ struct LCB: AsyncParsableCommand {
             GenerateCommand.self,
             BenchCommand.self,
             PlanCommand.self,
+            BenchKernelsCommand.self,
         ]
     )
 
