@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Quantization
 
 /// `lcb bench`: prefill and decode speed, memory and bytes of a model under compression.
@@ -49,7 +50,7 @@ struct BenchCommand: ParsableCommand {
             let bandwidth = ModelBenchmark.measureReadBandwidth()
             var first: ModelBenchmarkReport?
             if !json {
-                print(String(format: "read bandwidth: %.1f GB/s (median of 5 passes over 1 GiB)", bandwidth))
+                print(String(format: "read bandwidth: %.1f GB/s (median of 128 MiB cold windows, %d threads); load average %@", bandwidth, KernelThreads.count, LoadAverage.text))
                 print("weights | kv | prefill tok/s | GFLOP/s | decode tok/s | decode speedup | % of bound | weight MB | KV B/token (f16) | peak RSS MB")
             }
             for w in weightConfigs {
@@ -75,5 +76,12 @@ struct BenchCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(UserFacingError.message(error))\n".utf8))
             throw ExitCode(1)
         }
+    }
+}
+
+/// The 1/5/15-minute load averages, so that shared-machine measurements say how busy it was.
+enum LoadAverage {
+    static var text: String {
+        (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3).joined(separator: " ") ?? "unknown"
     }
 }

@@ -94,10 +94,9 @@ enum UserFacingError {
     }
 }
 
-/// `--threads`: applied to the kernels once they expose a setting (see docs/performance.md).
+/// `--threads`: the kernels' process-wide thread count.
 enum ThreadSetting {
     static func apply(_ threads: Int?) {
-        guard let threads else { return }
-        setenv("LCB_THREADS", String(threads), 1)
+        if let threads { KernelThreads.count = threads }
     }
 }

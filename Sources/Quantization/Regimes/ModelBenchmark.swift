@@ -113,35 +113,12 @@ public enum ModelBenchmark {
         #endif
     }
 
-    /// Median read bandwidth in 10⁹ bytes/s over `samples` passes of a `bytes` buffer (larger than
-    /// the caches), read with one SIMD stream per core.
-    public static func measureReadBandwidth(bytes: Int = 1 << 30, samples: Int = 5) -> Double {
-        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
-        let count = bytes / MemoryLayout<SIMD16<Float>>.stride
-        let buffer = UnsafeMutableBufferPointer<SIMD16<Float>>.allocate(capacity: count)
-        defer { buffer.deallocate() }
-        buffer.initialize(repeating: SIMD16(repeating: 1))
-        let base = UnsafeSendable(buffer.baseAddress!)
-        let sinks = UnsafeSendable(UnsafeMutablePointer<Float>.allocate(capacity: threads))
-        defer { sinks.value.deallocate() }
-        var rates: [Double] = []
-        for _ in 0..<samples {
-            var clock = Lap()
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
-                let start = count * t / threads
-                let end = count * (t + 1) / threads
-                var a = SIMD16<Float>(), b = SIMD16<Float>()
-                var i = start
-                while i + 1 < end {
-                    a += base.value[i]
-                    b += base.value[i + 1]
-                    i += 2
-                }
-                sinks.value[t] = (a + b).sum()
-            }
-            rates.append(Double(count * MemoryLayout<SIMD16<Float>>.stride) / clock.lap() / 1e9)
-        }
-        return rates.sorted()[rates.count / 2]
+    /// Read bandwidth in 10⁹ bytes/s: the median of the kernels' streaming-read samples
+    /// (`KernelBenchmark.measureBandwidth`, 128 MiB cold windows of a 1 GiB buffer) on
+    /// `KernelThreads.count` threads.
+    public static func measureReadBandwidth(bytes: Int = 1 << 30, repeats: Int = 3) -> Double {
+        let samples = KernelBenchmark.measureBandwidth(bytes: bytes, threads: KernelThreads.count, repeats: repeats).all.sorted()
+        return samples.isEmpty ? .nan : samples[samples.count / 2]
     }
 
     static func splitMix(_ state: inout UInt64) -> UInt64 {
@@ -151,10 +128,4 @@ public enum ModelBenchmark {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
-}
-
-/// A pointer handed to concurrent iterations that touch disjoint parts of it.
-struct UnsafeSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
