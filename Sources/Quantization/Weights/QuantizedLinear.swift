@@ -156,8 +156,12 @@ public struct QuantizedLinear: LinearLayer {
 
     private func denseProduct(_ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>) {
         let work = rows * outFeatures * inFeatures
-        let threads = work >= 1 << 18 && outFeatures >= 64 ? ParallelRows.threadCount : 1
-        let chunk = (outFeatures + threads - 1) / threads
+        // The engine's kernel thread pool (its workers spin briefly after each call, so a second
+        // set of threads from GCD would fight them for the cores); several chunks per thread so a
+        // descheduled thread does not hold up the whole product.
+        let threads = work >= 1 << 18 && outFeatures >= 64 ? KernelThreads.count : 1
+        let iterations = threads == 1 ? 1 : min(threads * 8, (outFeatures + 31) / 32)
+        let chunk = (outFeatures + iterations - 1) / iterations
         let box = ParallelRows(x: x, y: y)
         if usesSIMDKernel {
             var sums = [Float](repeating: 0, count: rows * groupsPerRow)
@@ -177,7 +181,7 @@ public struct QuantizedLinear: LinearLayer {
                                 permuted.withUnsafeMutableBufferPointer { xp in
                                     lcb_quant_permute_spread(box.x, rows, inFeatures, width, xp.baseAddress!)
                                     let inputs = ParallelRows(x: UnsafePointer(xp.baseAddress!), y: y)
-                                    DispatchQueue.concurrentPerform(iterations: threads) { t in
+                                    KernelThreads.parallelFor(iterations) { t in
                                         let begin = t * chunk, end = min(begin + chunk, outFeatures)
                                         guard begin < end else { return }
                                         lcb_quant_linear_spread_avx2(
@@ -188,7 +192,7 @@ public struct QuantizedLinear: LinearLayer {
                                 }
                                 return
                             }
-                            DispatchQueue.concurrentPerform(iterations: threads) { t in
+                            KernelThreads.parallelFor(iterations) { t in
                                 let begin = t * chunk, end = min(begin + chunk, outFeatures)
                                 guard begin < end else { return }
                                 lcb_quant_linear_avx2(
@@ -201,7 +205,7 @@ public struct QuantizedLinear: LinearLayer {
                 }
             }
         } else {
-            DispatchQueue.concurrentPerform(iterations: threads) { t in
+            KernelThreads.parallelFor(iterations) { t in
                 let begin = t * chunk, end = min(begin + chunk, outFeatures)
                 guard begin < end else { return }
                 var rowBuffer = [Float](repeating: 0, count: inFeatures)
