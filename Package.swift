@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg62-turbo-dev"])]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // The result store's SQLite (system libsqlite3, as GRDB's GRDBSQLite target does it).
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // Spec: YAML front end, typed spec, checker, diagnostics.
         .target(name: "SpecLanguage", dependencies: [
@@ -45,7 +47,7 @@ let package = Package(
         ]),
         // Execution: scheduler, result store, feature cache, provenance.
         .target(name: "Execution", dependencies: [
-            "Planning", "Engine", "Quantization", "Datasets",
+            "Planning", "Engine", "Quantization", "Datasets", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Reporting: result tables, renderers, templates, diff + statistics.
@@ -62,7 +64,9 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Engine", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "TestSupport"]),
+        .testTarget(name: "ExecutionTests", dependencies: [
+            "Execution", "Planning", "SpecLanguage", "Engine", "Datasets", "TestSupport",
+        ]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
