@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CLibYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         .systemLibrary(name: "CImageCodecs", providers: [.apt(["libpng-dev", "libjpeg62-turbo-dev"])]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        // libpng/libjpeg report errors by longjmp, which Swift cannot catch: the decode calls that
+        // need setjmp live in this small C target.
+        .target(name: "CImageSupport", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         // The result store's SQLite (system libsqlite3, as GRDB's GRDBSQLite target does it).
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
@@ -37,7 +40,7 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Engine: tensors, kernels, safetensors, tokenizer, images, models, generation.
-        .target(name: "Engine", dependencies: ["CImageCodecs", "CKernels"]),
+        .target(name: "Engine", dependencies: ["CImageCodecs", "CImageSupport", "CKernels"]),
         // Quantization: weight and KV-cache quantizers, packed formats, their kernels.
         .target(name: "Quantization", dependencies: ["Engine", "CKernels"]),
         // Datasets: loaders for the real benchmark formats and the synthetic suite; metrics.

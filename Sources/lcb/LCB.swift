@@ -15,6 +15,7 @@ struct LCB: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
+            DataCommand.self,
         ]
     )
 
