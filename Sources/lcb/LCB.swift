@@ -15,6 +15,8 @@ struct LCB: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
+            RunCommand.self,
+            CacheCommand.self,
             DataCommand.self,
         ]
     )
