@@ -41,7 +41,7 @@ public struct VisionFeatures: Sendable, Equatable {
 }
 
 /// A prompt's token ids, split where the `prefix` regime splits it.
-public struct PromptTokens: Sendable, Equatable {
+public struct PromptIDs: Sendable, Equatable {
     /// Through the (last) image placeholder; before the question when there is no image.
     public var prefix: [Int]
     /// The question and the template's closing text.
@@ -85,7 +85,7 @@ public protocol InferenceSession: AnyObject {
     func visionFeatures(image: URL) throws -> VisionFeatures
 
     /// The prompt's ids (one image-token id per image placeholder), split after the image.
-    func tokenize(_ prompt: RenderedPrompt, hasImage: Bool) throws -> PromptTokens
+    func tokenize(_ prompt: RenderedPrompt, hasImage: Bool) throws -> PromptIDs
 
     /// An empty cache: f16 when `kv` is nil, otherwise quantized from the start (`attention`).
     func makeCache(kv: KVCacheQuantization?) throws -> any KVCache

@@ -179,7 +179,7 @@ public struct Scheduler {
                 statistics.time(.weightQuantization, Date().timeIntervalSince(started))
             }
             var features: [Int: VisionFeatures] = [:]
-            var tokens: [SampleReference: PromptTokens] = [:]
+            var tokens: [SampleReference: PromptIDs] = [:]
 
             func prompt(for reference: SampleReference, model: Int) -> (RenderedPrompt, hasImage: Bool)? {
                 guard let sample = loaded(reference) else { return nil }
@@ -188,7 +188,7 @@ public struct Scheduler {
                 return (plan.models[model].descriptor.template.render(userText: descriptor.userText(for: sample.descriptor),
                                                                       hasImage: hasImage), hasImage)
             }
-            func promptTokens(for reference: SampleReference) throws -> PromptTokens {
+            func promptTokens(for reference: SampleReference) throws -> PromptIDs {
                 if let cached = tokens[reference] { return cached }
                 guard let (rendered, hasImage) = prompt(for: reference, model: sessionKey.model) else {
                     throw SchedulerError(message: "sample \(reference.index) of dataset '\(plan.datasets[reference.dataset].descriptor.name)' is missing")
