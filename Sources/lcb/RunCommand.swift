@@ -74,7 +74,9 @@ struct RunCommand: ParsableCommand {
             let samples = runner.loadSamples()
             let plan = runner.plan(samples: samples)
             var text = PlanRendering.text(plan, specs: [spec])
-            let stored = (try? ResultStore(url: home.store).completedKeys()) ?? []
+            // Read the store only if it exists: a dry run creates nothing.
+            let stored = FileManager.default.fileExists(atPath: home.store.path)
+                ? ((try? ResultStore(url: home.store).completedKeys()) ?? []) : []
             let decodes = plan.jobs.filter { $0.kind == .decode }
             let done = decodes.filter { stored.contains($0.key.hex) }.count
             text += "\nstore \(home.store.path): \(done) of \(decodes.count) answers already stored; \(decodes.count - done) to compute\n"

@@ -193,6 +193,9 @@ struct DatabaseMigrator {
         }
         for migration in migrations where !applied.contains(migration.name) {
             try database.transaction {
+                // Another process may have applied it since we looked (two runs starting at once).
+                let done = try database.query("SELECT 1 FROM schema_migrations WHERE name = ?", [.text(migration.name)])
+                guard done.isEmpty else { return }
                 try database.execute(migration.sql)
                 try database.query("INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)",
                                    [.text(migration.name), .text(Timestamp.now())])
