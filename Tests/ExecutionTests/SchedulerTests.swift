@@ -40,7 +40,8 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         let plan = outcome.plan
         let decodes = jobCount(plan, .decode)
         let prefixDecodes = plan.cells.filter { $0.cell.regime == .prefix }.reduce(0) { $0 + $1.sampleCount }
-        #expect(outcome.succeeded)
+        let succeeded = outcome.succeeded
+        #expect(succeeded, "\(outcome.statistics.failures.prefix(2))")
         #expect(plan.cells.count == 10)
         #expect(decodes == plan.cells.reduce(0) { $0 + $1.sampleCount })
         let counts = backend.counts
@@ -127,7 +128,8 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         let backend = FakeBackend()
         backend.failingModels = ["absent"]
         let outcome = try makeRunner(copySpec("missing-model.yaml", to: folder), folder: folder, backend: backend).run()
-        #expect(!outcome.succeeded)
+        let succeeded = outcome.succeeded
+        #expect(!succeeded)
         #expect(outcome.statistics.failures.count == 2)
         #expect(outcome.statistics.failures.allSatisfy { $0.message.contains("config.json") && $0.cell.contains("absent") })
         let good = try #require(outcome.cells.first { $0.model == "gemma" })
@@ -138,7 +140,8 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         #expect(bad.metrics.isEmpty)
         // Failures are stored, and retried by the next run.
         let retry = try makeRunner(copySpec("missing-model.yaml", to: folder), folder: folder, backend: FakeBackend()).run()
-        #expect(retry.succeeded)
+        let retried = retry.succeeded
+        #expect(retried)
         #expect(retry.statistics.computed["decode"] == 2)
     }
 
@@ -150,11 +153,14 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         let images = try #require(FileManager.default.enumerator(at: folder.appendingPathComponent("home/synthetic"),
                                                                  includingPropertiesForKeys: nil)?
             .compactMap { $0 as? URL }.filter { $0.pathExtension == "png" }.sorted { $0.path < $1.path })
-        let victim = try #require(images.first { $0.lastPathComponent.hasPrefix("recognition-0") })
-        try FileManager.default.removeItem(at: victim)
+        // Each suite setting renders its own folder: damage the first recognition image in all of them.
+        let victims = images.filter { $0.lastPathComponent.hasPrefix("recognition-0000") }
+        let victim = try #require(victims.first)
+        for file in victims { try FileManager.default.removeItem(at: file) }
         try FileManager.default.removeItem(at: folder.appendingPathComponent("home/store.sqlite"))
         let outcome = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
-        #expect(!outcome.succeeded)
+        let succeeded = outcome.succeeded
+        #expect(!succeeded)
         #expect(!outcome.statistics.failures.isEmpty)
         #expect(outcome.statistics.failures.allSatisfy { $0.message.contains(victim.lastPathComponent) })
         #expect(outcome.cells.contains { $0.failed == 0 && $0.dataset == "pope" })
@@ -173,10 +179,12 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         var warnings: [String] = []
         let outcome = try makeRunner(spec, folder: folder, backend: backend).run(warn: { warnings.append($0) })
         #expect(backend.counts.vision == 1)
-        #expect(outcome.statistics.cacheHits["vision_encoding"] == entries.count - 1)
+        // Every other image came from the cache (once per session that needed it).
+        #expect(outcome.statistics.cacheHits["vision_encoding"]! >= entries.count - 1)
         #expect(warnings.contains { $0.contains("corrupt") && $0.contains(damaged.url.lastPathComponent) })
         #expect(home.cache.entries().count == entries.count)
-        #expect(outcome.succeeded)
+        let succeeded = outcome.succeeded
+        #expect(succeeded, "\(outcome.statistics.failures.prefix(2))")
     }
 
     @Test func theManifestRecordsInputsCodeMachineAndWork() throws {

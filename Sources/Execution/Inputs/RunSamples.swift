@@ -8,8 +8,8 @@ import SpecLanguage
 /// image file, and the format its answers are scored in.
 public struct LoadedSample: Sendable {
     public var descriptor: SampleDescriptor
-    public var sample: Datasets.Sample
-    public var format: Datasets.DatasetFormat
+    public var sample: DatasetSample
+    public var format: LoaderFormat
     /// The probe a synthetic sample belongs to (results are reported per probe); nil for real data.
     public var probe: String?
     public var imageURL: URL?
@@ -66,7 +66,7 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
             case .synthetic(let suite):
                 return LoadedDataset(samples: try loadSynthetic(suite, root: syntheticRoot, limit: descriptor.limit), error: nil)
             case .files(let files):
-                guard let format = Datasets.DatasetFormat(rawValue: files.format.rawValue) else {
+                guard let format = LoaderFormat(rawValue: files.format.rawValue) else {
                     return LoadedDataset(samples: [], error: "dataset '\(descriptor.name)': format '\(files.format.rawValue)' has no loader")
                 }
                 let location = DatasetLocation(path: files.resolvedPath, images: files.resolvedImages)
@@ -87,7 +87,7 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
         let marker = folder.appendingPathComponent("suite.json")
         if !FileManager.default.fileExists(atPath: marker.path) {
             let configuration = SyntheticSuiteConfiguration(seed: UInt64(max(suite.seed, 0)), count: max(suite.size, 1))
-            let generated = try Datasets.SyntheticSuite(configuration: configuration)
+            let generated = try SyntheticSuiteGenerator(configuration: configuration)
             // Render beside, then rename: a run killed mid-render never leaves a half suite behind.
             let staging = root.appendingPathComponent(".staging-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
             try generated.write(to: staging)
@@ -100,9 +100,9 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
         for probe in suite.probes {
             guard result.count < wanted else { break }
             let generatorProbe = Self.generatorProbe(probe)
-            guard let format = Datasets.DatasetFormat(rawValue: generatorProbe.format) else { continue }
-            let location = DatasetLocation(path: folder.appendingPathComponent(generatorProbe.file).path,
-                                           images: folder.appendingPathComponent("images").path)
+            guard let format = LoaderFormat(rawValue: generatorProbe.format) else { continue }
+            // The question files name their images relative to the suite folder.
+            let location = DatasetLocation(path: folder.appendingPathComponent(generatorProbe.file).path)
             let samples = try DatasetLoader.load(format, at: location, options: LoadOptions(promptSuffix: "", checkImages: false))
             for sample in samples.prefix(min(suite.size, wanted - result.count)) {
                 result.append(loadedSample(sample, format: format, probe: probe.rawValue))
@@ -112,7 +112,7 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
     }
 
     /// The generator's probe for a spec probe (the spec says `captioning`, the generator `language_generation`).
-    static func generatorProbe(_ probe: SpecLanguage.SyntheticProbe) -> Datasets.SyntheticProbe {
+    static func generatorProbe(_ probe: SpecLanguage.SyntheticProbe) -> GeneratorProbe {
         switch probe {
         case .recognition: return .recognition
         case .knowledge: return .knowledge
@@ -127,7 +127,7 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
         }
     }
 
-    static func loadedSample(_ sample: Datasets.Sample, format: Datasets.DatasetFormat, probe: String?) -> LoadedSample {
+    static func loadedSample(_ sample: DatasetSample, format: LoaderFormat, probe: String?) -> LoadedSample {
         var imageKey: ContentKey?
         var url: URL?
         var problem: String?

@@ -66,7 +66,7 @@ public struct Scheduler {
     }
 
     /// The sample a plan reference points at.
-    func loaded(_ reference: SampleReference) -> LoadedSample? {
+    func loaded(_ reference: SamplePosition) -> LoadedSample? {
         let entries = samples.dataset(plan.datasets[reference.dataset].descriptor).samples
         return reference.index < entries.count ? entries[reference.index] : nil
     }
@@ -151,7 +151,7 @@ public struct Scheduler {
         func failAll(_ decodes: [Int], message: String) throws {
             for decode in decodes {
                 guard case .decode(let cell, let sample) = jobs[decode].work else { continue }
-                let reference = SampleReference(dataset: plan.cells[cell].dataset, index: sample)
+                let reference = SamplePosition(dataset: plan.cells[cell].dataset, index: sample)
                 let id = loaded(reference)?.descriptor.id ?? "#\(sample)"
                 try finish(decode: decode, record: SampleRecord(
                     key: jobs[decode].key.hex, cellKey: plan.cells[cell].key.hex, sampleIndex: sample, sampleID: id,
@@ -179,16 +179,16 @@ public struct Scheduler {
                 statistics.time(.weightQuantization, Date().timeIntervalSince(started))
             }
             var features: [Int: VisionFeatures] = [:]
-            var tokens: [SampleReference: PromptIDs] = [:]
+            var tokens: [SamplePosition: PromptIDs] = [:]
 
-            func prompt(for reference: SampleReference, model: Int) -> (RenderedPrompt, hasImage: Bool)? {
+            func prompt(for reference: SamplePosition, model: Int) -> (RenderedPrompt, hasImage: Bool)? {
                 guard let sample = loaded(reference) else { return nil }
                 let descriptor = plan.datasets[reference.dataset].descriptor
                 let hasImage = sample.descriptor.image != nil
                 return (plan.models[model].descriptor.template.render(userText: descriptor.userText(for: sample.descriptor),
                                                                       hasImage: hasImage), hasImage)
             }
-            func promptTokens(for reference: SampleReference) throws -> PromptIDs {
+            func promptTokens(for reference: SamplePosition) throws -> PromptIDs {
                 if let cached = tokens[reference] { return cached }
                 guard let (rendered, hasImage) = prompt(for: reference, model: sessionKey.model) else {
                     throw SchedulerError(message: "sample \(reference.index) of dataset '\(plan.datasets[reference.dataset].descriptor.name)' is missing")
@@ -204,16 +204,16 @@ public struct Scheduler {
                 var visionSeconds = 0.0
                 let cache: any KVCache
                 var logits: [Float] = []
-                let reference: SampleReference
+                let reference: SamplePosition
                 let isPrefix: Bool
                 let attentionKV: KVCacheQuantization?
                 switch jobs[prefill].work {
                 case .prefill(_, _, let sample, let kv):
-                    reference = sample
+                    reference = SamplePosition(sample)
                     isPrefix = false
                     attentionKV = kv
                 case .prefillPrefix(_, _, let sample):
-                    reference = sample
+                    reference = SamplePosition(sample)
                     isPrefix = true
                     attentionKV = nil
                 default:
@@ -253,7 +253,7 @@ public struct Scheduler {
                 for (position, decode) in decodes.enumerated() {
                     guard case .decode(let cellIndex, let sampleIndex) = jobs[decode].work else { continue }
                     let cell = plan.cells[cellIndex]
-                    let sampleReference = SampleReference(dataset: cell.dataset, index: sampleIndex)
+                    let sampleReference = SamplePosition(dataset: cell.dataset, index: sampleIndex)
                     let sampleID = loaded(sampleReference)?.descriptor.id ?? "#\(sampleIndex)"
                     let promptText = prompt(for: sampleReference, model: sessionKey.model)?.0.full ?? ""
                     let decodeStart = Date()
@@ -296,7 +296,7 @@ public struct Scheduler {
     /// Features for a vision job: the disk cache when enabled, else the session's vision tower.
     func visionFeatures(job index: Int, session: any InferenceSession, statistics: inout SchedulerStatistics) throws -> VisionFeatures {
         let job = plan.jobs[index]
-        guard case .encodeImage(_, _, let reference) = job.work, let sample = loaded(reference) else {
+        guard case .encodeImage(_, _, let reference) = job.work, let sample = loaded(SamplePosition(reference)) else {
             throw SchedulerError(message: "vision job \(job.key.short) has no sample")
         }
         if let problem = sample.imageProblem { throw SchedulerError(message: problem) }
@@ -326,6 +326,21 @@ public struct Scheduler {
             }
         }
         return features
+    }
+}
+
+/// A sample of the plan: `plan.datasets[dataset].samples[index]`.
+struct SamplePosition: Hashable {
+    var dataset: Int
+    var index: Int
+
+    init(dataset: Int, index: Int) {
+        self.dataset = dataset
+        self.index = index
+    }
+
+    init(_ reference: SampleReference) {
+        self.init(dataset: reference.dataset, index: reference.index)
     }
 }
 

@@ -137,6 +137,7 @@ public final class ResultStore: @unchecked Sendable {
         try Self.migrator.migrate(database)
     }
 
+    @discardableResult
     private func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
         defer { lock.unlock() }
