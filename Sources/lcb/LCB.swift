@@ -18,6 +18,8 @@ struct LCB: AsyncParsableCommand {
             RunCommand.self,
             CacheCommand.self,
             DataCommand.self,
+            TokenizeCommand.self,
+            InspectCommand.self,
         ]
     )
 
