@@ -74,11 +74,11 @@ public struct Runner {
     }
 
     /// The plan over the real samples.
-    public func plan(samples: RunSamples) -> Plan {
+    public func plan(samples: RunSamples) throws -> Plan {
         let digests = FileDigestCache(file: home.fileDigests)
         let planner = Planner(inspector: CheckpointFolderInspector(digests: digests), samples: samples,
                               deduplicate: options.deduplicate)
-        let plan = planner.plan(cells)
+        let plan = try planner.plan(cells)
         digests.save()
         return plan
     }
@@ -88,7 +88,7 @@ public struct Runner {
                     warn: @escaping (String) -> Void = { _ in }) throws -> RunOutcome {
         let started = Date()
         let samples = loadSamples()
-        let plan = plan(samples: samples)
+        let plan = try plan(samples: samples)
         let store = try ResultStore(url: home.store)
         let runID = try store.beginRun(specName: spec.name, planHash: plan.hash.hex, startedAt: started)
 

@@ -72,7 +72,7 @@ struct RunCommand: ParsableCommand {
 
         if dryRun {
             let samples = runner.loadSamples()
-            let plan = runner.plan(samples: samples)
+            let plan = try runner.plan(samples: samples)
             var text = PlanRendering.text(plan, specs: [spec])
             // Read the store only if it exists: a dry run creates nothing.
             let stored = FileManager.default.fileExists(atPath: home.store.path)

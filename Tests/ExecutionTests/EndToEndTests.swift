@@ -44,8 +44,8 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
                                backend: EngineInferenceBackend(threads: 1)).run()
         let b = try makeRunner(copySpec("grid.yaml", to: naive), folder: naive,
                                backend: EngineInferenceBackend(threads: 1), deduplicate: false).run()
-        #expect(a.succeeded, "\(a.statistics.failures)")
-        #expect(b.succeeded, "\(b.statistics.failures)")
+        let failures = a.statistics.failures + b.statistics.failures
+        #expect(failures.isEmpty)
         let linesA = try String(contentsOf: a.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
         let linesB = try String(contentsOf: b.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
         #expect(linesA == linesB)
@@ -99,8 +99,10 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
         #expect(runs.count == 2)
         let results = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf:
             folder.appendingPathComponent("Reports/quickstart-fixture/results.json")))
-        let total = results.cells.reduce(0) { $0 + $1.samples }
-        #expect(total > 100)
+        #expect(results.cells.reduce(0) { $0 + $1.samples } > 100)
+        // Samples with the same image and question share one answer: count distinct decode keys.
+        let runner = try makeRunner(spec, folder: folder, backend: FakeBackend())
+        let total = try runner.plan(samples: runner.loadSamples()).jobs.filter { $0.kind == .decode }.count
         // Every answer exactly once; the second run computed only what the first had not stored.
         #expect(try watcher.sampleCount() == total)
         #expect(runs[1].computed == total - stored)

@@ -20,8 +20,9 @@ public struct ProgressDisplay {
     /// One experiment's line: `quickstart  37/80 (12 stored)  2.1 samples/s  ETA 0:20`.
     public static func line(_ progress: ExperimentProgress, rate: Double?) -> String {
         var text = "\(progress.experiment)  \(progress.done)/\(progress.total)"
-        let stored = progress.done - progress.computed
+        let stored = progress.done - progress.computed - progress.failed
         if stored > 0 { text += " (\(stored) from the store)" }
+        if progress.failed > 0 { text += " \(progress.failed) failed" }
         if let rate, rate > 0 {
             text += String(format: "  %.2f samples/s", rate)
             let remaining = Double(progress.total - progress.done) / rate

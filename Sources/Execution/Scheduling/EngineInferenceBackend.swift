@@ -15,7 +15,6 @@ public struct EngineInferenceBackend: InferenceBackend {
     }
 
     public func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?) throws -> any InferenceSession {
-        KernelThreads.count = threads
         return try EngineSession(descriptor: model.descriptor, weights: weights)
     }
 }
@@ -28,7 +27,7 @@ public struct EngineSessionError: Error, CustomStringConvertible, Sendable {
 
 /// One loaded checkpoint with one weight configuration applied.
 final class EngineSession: InferenceSession {
-    let model: Engine.Model
+    let model: EngineModel
     let tokenizer: Tokenizer
     let preprocessor: ImagePreprocessor?
     let folder: URL
@@ -40,7 +39,7 @@ final class EngineSession: InferenceSession {
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw EngineSessionError(message: "\(folder.path)/config.json: checkpoint not found; check the model's `path:` in the spec")
         }
-        model = try Engine.Model(directory: folder)
+        model = try EngineModel(directory: folder)
         tokenizer = try Tokenizer(directory: folder)
         preprocessor = model.vision == nil ? nil
             : try ImagePreprocessor(checkpointFolder: folder, padToSquare: descriptor.preprocessing == .pad)
@@ -58,7 +57,7 @@ final class EngineSession: InferenceSession {
     }
 
     /// Replaces the language model's linear layers by packed quantized ones.
-    static func quantize(_ model: Engine.Model, _ weights: SpecLanguage.WeightQuantization, folder: URL) throws {
+    static func quantize(_ model: EngineModel, _ weights: SpecLanguage.WeightQuantization, folder: URL) throws {
         let config = try weightConfig(weights)
         if weights.targets.contains(.projector) || weights.targets.contains(.visionTower) || weights.targets.contains(.embeddings) {
             throw EngineSessionError(message: "\(folder.path): weight targets \(weights.targets.map(\.rawValue)) — the runner quantizes `lm` and `lm_head` only so far")
@@ -133,7 +132,7 @@ final class EngineSession: InferenceSession {
         // A template that writes its own BOS (Gemma turns) must not get a second one.
         let writesBOS = ["<bos>", "<s>"].contains { prompt.full.hasPrefix($0) }
         let imageToken = model.imageTokenId ?? -1
-        let full = Engine.PromptTokens.encode(prompt.full, tokenizer: tokenizer, imageTokenID: imageToken,
+        let full = EnginePromptTokens.encode(prompt.full, tokenizer: tokenizer, imageTokenID: imageToken,
                                               addSpecialTokens: !writesBOS)
         if hasImage {
             guard model.imageTokenId != nil else {
@@ -143,7 +142,7 @@ final class EngineSession: InferenceSession {
             return PromptIDs(prefix: Array(full.ids[..<split]), question: Array(full.ids[split...]))
         }
         // Text only: the prefix is the template's opening when its ids start the full prompt.
-        let opening = Engine.PromptTokens.encode(prompt.prefix, tokenizer: tokenizer, imageTokenID: imageToken,
+        let opening = EnginePromptTokens.encode(prompt.prefix, tokenizer: tokenizer, imageTokenID: imageToken,
                                                  addSpecialTokens: !writesBOS).ids
         if !opening.isEmpty, full.ids.starts(with: opening) {
             return PromptIDs(prefix: opening, question: Array(full.ids[opening.count...]))

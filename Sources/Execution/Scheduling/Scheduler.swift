@@ -31,8 +31,18 @@ public struct ExperimentProgress: Sendable, Equatable {
     public var experiment: String
     public var done: Int
     public var total: Int
-    /// Samples this run computed so far (the rest of `done` came from the store).
+    /// Samples this run computed so far.
     public var computed: Int
+    /// Samples that failed in this run (the rest of `done` came from the store).
+    public var failed: Int = 0
+
+    public init(experiment: String, done: Int, total: Int, computed: Int, failed: Int = 0) {
+        self.experiment = experiment
+        self.done = done
+        self.total = total
+        self.computed = computed
+        self.failed = failed
+    }
 }
 
 /// Walks a plan's job graph with every sharing the plan allows, storing each answer as it finishes.
@@ -99,14 +109,22 @@ public struct Scheduler {
             }
         }
 
+        // Two samples with the same content (same image and question) share one decode job, so
+        // progress counts, per job, every (cell, sample) that reads it.
+        var readers: [Int: [Int]] = [:]
+        for (cellIndex, cell) in plan.cells.enumerated() {
+            for decode in cell.decodeJobs { readers[decode, default: []].append(cellIndex) }
+        }
+
         // Pending decodes, grouped by the prefill they continue.
         var pendingByPrefill: [Int: [Int]] = [:]
         var prefillOrder: [Int] = []
         for (index, job) in jobs.enumerated() where job.kind == .decode {
-            guard case .decode(let cell, _) = job.work else { continue }
             if completed.contains(job.key.hex) {
                 statistics.hit("store")
-                for name in experimentsOfCell[cell] { tallies[name]!.done += 1 }
+                for cell in readers[index] ?? [] {
+                    for name in experimentsOfCell[cell] { tallies[name]!.done += 1 }
+                }
                 continue
             }
             guard let prefill = job.dependencies.first(where: { jobs[$0].kind == .prefill || jobs[$0].kind == .prefixPrefill })
@@ -141,11 +159,15 @@ public struct Scheduler {
             if let error = record.error {
                 statistics.failures.append(SampleFailure(cell: label(cell), sampleID: record.sampleID, message: error))
             }
-            for name in experimentsOfCell[cell] {
-                tallies[name]!.done += 1
-                if record.error == nil { tallies[name]!.computed += 1 }
-                progress(tallies[name]!)
+            var touched: [String] = []
+            for reader in readers[decode] ?? [] {
+                for name in experimentsOfCell[reader] {
+                    tallies[name]!.done += 1
+                    if record.error == nil { tallies[name]!.computed += 1 } else { tallies[name]!.failed += 1 }
+                    if !touched.contains(name) { touched.append(name) }
+                }
             }
+            for name in touched { progress(tallies[name]!) }
         }
 
         func failAll(_ decodes: [Int], message: String) throws {
