@@ -20,6 +20,7 @@ struct LCB: AsyncParsableCommand {
             DataCommand.self,
             TokenizeCommand.self,
             InspectCommand.self,
+            PlanCommand.self,
         ]
     )
 
