@@ -66,11 +66,47 @@ public struct Runner {
         }
     }
 
-    /// Loads every dataset the cells use (rendering synthetic suites once).
+    /// Loads every dataset the cells use, and the calibration datasets of AWQ/GPTQ configurations
+    /// (rendering synthetic suites once).
     public func loadSamples() -> RunSamples {
         var descriptors: [DatasetDescriptor] = []
         for cell in cells where !descriptors.contains(cell.dataset) { descriptors.append(cell.dataset) }
+        for descriptor in calibrationDatasets.values where !descriptors.contains(descriptor) { descriptors.append(descriptor) }
         return RunSamples(descriptors: descriptors, syntheticRoot: home.syntheticData)
+    }
+
+    /// The calibration dataset of every AWQ/GPTQ configuration, by the dataset's spec name.
+    var calibrationDatasets: [String: DatasetDescriptor] {
+        var result: [String: DatasetDescriptor] = [:]
+        for cell in cells {
+            guard let name = cell.weights.flatMap(Self.calibrationName), let definition = spec.datasets[name] else { continue }
+            result[name] = DatasetDescriptor(definition)
+        }
+        return result
+    }
+
+    static func calibrationName(_ weights: WeightQuantization) -> String? {
+        switch weights.method {
+        case .awq(let parameters): return parameters.calibration
+        case .gptq(let parameters): return parameters.calibration
+        case .rtn, .outlier: return nil
+        }
+    }
+
+    static func calibrationCount(_ weights: WeightQuantization) -> Int {
+        switch weights.method {
+        case .awq(let parameters): return parameters.calibrationSamples
+        case .gptq(let parameters): return parameters.calibrationSamples
+        case .rtn, .outlier: return 0
+        }
+    }
+
+    /// The first `calibration_samples` samples of a configuration's calibration dataset.
+    func calibration(for weights: WeightQuantization, samples: RunSamples) -> [CalibrationSample] {
+        guard let name = Self.calibrationName(weights), let descriptor = calibrationDatasets[name] else { return [] }
+        return samples.dataset(descriptor).samples.prefix(Self.calibrationCount(weights)).map {
+            CalibrationSample(userText: descriptor.userText(for: $0.descriptor), image: $0.imageProblem == nil ? $0.imageURL : nil)
+        }
     }
 
     /// The plan over the real samples.
@@ -96,6 +132,7 @@ public struct Runner {
                                   featureCache: options.deduplicate ? home.cache : nil, backend: backend, runID: runID)
         scheduler.progress = progress
         scheduler.warn = warn
+        scheduler.calibration = { calibration(for: $0, samples: samples) }
         var statistics = try scheduler.run()
 
         let scoringStart = Date()

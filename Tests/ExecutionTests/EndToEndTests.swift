@@ -60,6 +60,21 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
         #expect(try #require(kv2.kvBytesMean) < #require(fp16.kvBytesMean))
     }
 
+    @Test func awqAndGPTQWeightsAreCalibratedOnTheirDatasetAndPacked() throws {
+        let folder = temporaryFolder()
+        let outcome = try makeRunner(copySpec("calibrated.yaml", to: folder), folder: folder,
+                                     backend: EngineInferenceBackend(threads: 1)).run()
+        let failures = outcome.statistics.failures
+        #expect(failures.isEmpty)
+        #expect(outcome.statistics.computed["weight_quantization"] == 2)
+        let fp16 = try #require(outcome.cells.first { $0.compression == "fp16" }?.weightBytes)
+        for name in ["w-awq-4", "w-gptq-4"] {
+            let cell = try #require(outcome.cells.first { $0.compression == name })
+            #expect(cell.answered == 3)
+            #expect(try #require(cell.weightBytes) < fp16 / 2)
+        }
+    }
+
     @Test func aKilledRunResumesWithoutDuplicatesOrRecomputation() throws {
         guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
             Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")

@@ -35,7 +35,8 @@ final class FakeBackend: InferenceBackend, @unchecked Sendable {
         lock.unlock()
     }
 
-    func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?) throws -> any InferenceSession {
+    func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?,
+                 calibration: [CalibrationSample]) throws -> any InferenceSession {
         if failingModels.contains(model.descriptor.name) {
             throw EngineSessionError(message: "\(model.descriptor.path)/config.json: checkpoint not found")
         }

@@ -14,8 +14,9 @@ public struct EngineInferenceBackend: InferenceBackend {
         self.threads = threads
     }
 
-    public func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?) throws -> any InferenceSession {
-        return try EngineSession(descriptor: model.descriptor, weights: weights)
+    public func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?,
+                        calibration: [CalibrationSample]) throws -> any InferenceSession {
+        try EngineSession(descriptor: model.descriptor, weights: weights, calibration: calibration)
     }
 }
 
@@ -32,9 +33,9 @@ final class EngineSession: InferenceSession {
     let preprocessor: ImagePreprocessor?
     let folder: URL
     let stopTokens: Set<Int>
-    let weightBytes: Int
+    private(set) var weightBytes = 0
 
-    init(descriptor: ModelDescriptor, weights: SpecLanguage.WeightQuantization?) throws {
+    init(descriptor: ModelDescriptor, weights: SpecLanguage.WeightQuantization?, calibration: [CalibrationSample]) throws {
         folder = URL(fileURLWithPath: descriptor.path)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw EngineSessionError(message: "\(folder.path)/config.json: checkpoint not found; check the model's `path:` in the spec")
@@ -47,7 +48,14 @@ final class EngineSession: InferenceSession {
         if let eos = tokenizer.specialTokens.eos { stops.insert(eos) }
         if let endOfTurn = tokenizer.tokenID(for: "<end_of_turn>") { stops.insert(endOfTurn) }
         stopTokens = stops
-        if let weights { try Self.quantize(model, weights, folder: folder) }
+        if let weights {
+            switch weights.method {
+            case .awq, .gptq:
+                try quantizeCalibrated(weights, descriptor: descriptor, calibration: calibration)
+            case .rtn, .outlier:
+                try Self.quantize(model, weights, folder: folder)
+            }
+        }
         var bytes = 0
         model.language.replaceLinearLayers { _, layer in
             bytes += layer.byteCount
@@ -84,9 +92,38 @@ final class EngineSession: InferenceSession {
             var config = WeightQuantizationConfig(method: .outlier, bits: bits)
             config.fraction = fraction
             return config
-        case .awq, .gptq:
-            throw EngineSessionError(message: "weights: \(weights.method.name.rawValue) needs calibration activations, which the runner does not collect yet; use rtn or outlier")
+        case .awq(let parameters):
+            var config = WeightQuantizationConfig(method: .awq, bits: bits)
+            config.groupSize = parameters.groupSize
+            config.grid = parameters.grid
+            return config
+        case .gptq(let parameters):
+            var config = WeightQuantizationConfig(method: .gptq, bits: bits)
+            config.groupSize = parameters.groupSize
+            return config
         }
+    }
+
+    /// AWQ or GPTQ: calibration prompts rendered with this model's template, then the quantizers.
+    func quantizeCalibrated(_ weights: SpecLanguage.WeightQuantization, descriptor: ModelDescriptor,
+                            calibration: [CalibrationSample]) throws {
+        if weights.targets.contains(.projector) || weights.targets.contains(.visionTower) || weights.targets.contains(.embeddings) {
+            throw EngineSessionError(message: "\(folder.path): weight targets \(weights.targets.map(\.rawValue)) — the runner quantizes `lm` and `lm_head` only so far")
+        }
+        var prompts: [(tokens: [Int], images: [ImageFeatures])] = []
+        for sample in calibration {
+            let hasImage = sample.image != nil && model.vision != nil
+            let rendered = descriptor.template.render(userText: sample.userText, hasImage: hasImage)
+            let ids = try tokenize(rendered, hasImage: hasImage)
+            var images: [ImageFeatures] = []
+            if hasImage, let image = sample.image {
+                let features = try visionFeatures(image: image)
+                images = [ImageFeatures(count: features.tokens, dimension: features.width, values: features.values)]
+            }
+            prompts.append((ids.full, images))
+        }
+        try CalibratedQuantization.apply(to: model, method: weights.method, config: try Self.weightConfig(weights),
+                                         includeHead: weights.targets.contains(.lmHead), prompts: prompts)
     }
 
     /// The Quantization cache configuration for a spec KV setting.

@@ -103,5 +103,7 @@ public protocol InferenceSession: AnyObject {
 
 /// Builds sessions: one per (model, weight configuration) the plan needs.
 public protocol InferenceBackend: Sendable {
-    func session(model: PlannedModel, weights: WeightQuantization?) throws -> any InferenceSession
+    /// `calibration` holds the calibration dataset's samples when `weights` is AWQ or GPTQ.
+    func session(model: PlannedModel, weights: WeightQuantization?, calibration: [CalibrationSample]) throws
+        -> any InferenceSession
 }

@@ -64,6 +64,8 @@ public struct Scheduler {
     public var progress: (ExperimentProgress) -> Void = { _ in }
     /// Called with warnings (a corrupt cache entry recomputed).
     public var warn: (String) -> Void = { _ in }
+    /// The calibration samples of an AWQ or GPTQ weight configuration.
+    public var calibration: (WeightQuantization) -> [CalibrationSample] = { _ in [] }
 
     public init(plan: Plan, samples: RunSamples, store: ResultStore, featureCache: ArtifactCache?,
                 backend: any InferenceBackend, runID: Int?) {
@@ -191,7 +193,8 @@ public struct Scheduler {
             let session: any InferenceSession
             let started = Date()
             do {
-                session = try backend.session(model: plan.models[sessionKey.model], weights: weights)
+                session = try backend.session(model: plan.models[sessionKey.model], weights: weights,
+                                              calibration: weights.map(calibration) ?? [])
             } catch {
                 try failAll(decodesOfSession, message: "model '\(plan.models[sessionKey.model].descriptor.name)': \(error)")
                 continue
