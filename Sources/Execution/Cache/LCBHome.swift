@@ -17,7 +17,7 @@ public struct LCBHome: Sendable, Equatable {
     public static func resolve(storePath: String? = nil,
                                environment: [String: String] = ProcessInfo.processInfo.environment,
                                workingDirectory: String = FileManager.default.currentDirectoryPath) -> LCBHome {
-        let base = URL(fileURLWithPath: workingDirectory)
+        let base = URL(fileURLWithPath: workingDirectory, isDirectory: true)
         let root: URL
         if let home = environment["LCB_HOME"], !home.isEmpty {
             root = URL(fileURLWithPath: home, relativeTo: base).standardizedFileURL

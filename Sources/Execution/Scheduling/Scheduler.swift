@@ -89,6 +89,9 @@ public struct Scheduler {
         return "\(first.experiment): \(first.model) / \(first.compression) / \(first.dataset)"
     }
 
+    /// Vision features kept in memory per session.
+    static let featuresInMemory = 8
+
     /// Runs every decode not already stored.
     public func run() throws -> SchedulerStatistics {
         var statistics = SchedulerStatistics()
@@ -203,7 +206,10 @@ public struct Scheduler {
                 statistics.count(.weightQuantization)
                 statistics.time(.weightQuantization, Date().timeIntervalSince(started))
             }
+            // A few recent images' features in memory (questions on one image are planned next to
+            // each other); the rest come from the disk cache. Real features are MBs per image.
             var features: [Int: VisionFeatures] = [:]
+            var featureOrder: [Int] = []
             var tokens: [SamplePosition: PromptIDs] = [:]
 
             func prompt(for reference: SamplePosition, model: Int) -> (RenderedPrompt, hasImage: Bool)? {
@@ -255,6 +261,8 @@ public struct Scheduler {
                             let computed = try visionFeatures(job: visionJob, session: session, statistics: &statistics)
                             visionSeconds = Date().timeIntervalSince(visionStart)
                             features[visionJob] = computed
+                            featureOrder.append(visionJob)
+                            if featureOrder.count > Self.featuresInMemory { features[featureOrder.removeFirst()] = nil }
                             images = [computed]
                         }
                     }
