@@ -168,6 +168,8 @@ public struct Runner {
 
     func makeManifest(plan: Plan, samples: RunSamples, statistics: SchedulerStatistics, started: Date, finished: Date) -> RunManifest {
         let specDirectory = URL(fileURLWithPath: specPath).deletingLastPathComponent()
+        // The planner's digest cache already hashed the checkpoint files; reuse it rather than reading GBs again.
+        let digests = FileDigestCache(file: home.fileDigests)
         let models = plan.models.map { model -> RunManifest.Model in
             let folder = URL(fileURLWithPath: model.descriptor.path)
             let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
@@ -176,13 +178,12 @@ public struct Runner {
                 name: model.descriptor.name, path: model.descriptor.path,
                 weights: model.inspection.identity.weights.hex, tokenizer: model.inspection.identity.tokenizer.hex,
                 files: names.map { name in
-                    // The planner's digest cache already hashed these; reuse it rather than reading GBs again.
                     let path = folder.appendingPathComponent(name).path
                     let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-                    return RunManifest.FileHash(path: path, sha256: FileDigestCache(file: home.fileDigests).digest(ofFileAt: path)?.hex,
-                                                bytes: size)
+                    return RunManifest.FileHash(path: path, sha256: digests.digest(ofFileAt: path)?.hex, bytes: size)
                 })
         }
+        digests.save()
         let datasets = plan.datasets.map { dataset -> RunManifest.Dataset in
             var hasher = SHA256()
             for sample in dataset.samples.samples {
