@@ -107,7 +107,9 @@ struct RunCommand: ParsableCommand {
             return "\(count) \(kind.rawValue)"
         }
         var lines: [String] = []
-        lines.append("computed: " + (computed.isEmpty ? "nothing (everything was in the store)" : computed.joined(separator: ", ")))
+        let nothing = statistics.failures.isEmpty && (statistics.cacheHits["store"] ?? 0) > 0
+            ? "nothing (everything was in the store)" : "nothing"
+        lines.append("computed: " + (computed.isEmpty ? nothing : computed.joined(separator: ", ")))
         let hits = statistics.cacheHits.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
         if !hits.isEmpty { lines.append("served from store/cache: " + hits.joined(separator: ", ")) }
         let wall = (try? Date.ISO8601FormatStyle().parse(outcome.manifest.finishedAt))
