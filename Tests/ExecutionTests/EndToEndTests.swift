@@ -153,6 +153,25 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
         #expect(bad.status == 2)
     }
 
+    @Test func twoProcessesWriteByteIdenticalReports() throws {
+        guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
+            Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")
+            return
+        }
+        var reports: [[Data]] = []
+        for _ in 0..<2 {
+            let folder = temporaryFolder()
+            _ = try copySpec("captions.yaml", to: folder)
+            // Relative paths: results.json names the spec file as it was given.
+            let result = try runLCB(["run", "captions.yaml", "--quiet", "--reports", "Reports"], in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = folder.appendingPathComponent("Reports/captions")
+            reports.append(try ["samples.jsonl", "results.json"].map { try Data(contentsOf: report.appendingPathComponent($0)) })
+        }
+        #expect(reports[0] == reports[1])
+        #expect(String(decoding: reports[0][1], as: UTF8.self).contains("CIDEr-D"))
+    }
+
     @Test func aDryRunPrintsThePlanAndComputesNothing() throws {
         guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
             Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")
