@@ -16,7 +16,9 @@ public struct EngineInferenceBackend: InferenceBackend {
 
     public func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?,
                         calibration: [CalibrationSample]) throws -> any InferenceSession {
-        try EngineSession(descriptor: model.descriptor, weights: weights, calibration: calibration)
+        // Process-wide; kernel results do not depend on it (docs/performance.md).
+        KernelThreads.count = threads
+        return try EngineSession(descriptor: model.descriptor, weights: weights, calibration: calibration)
     }
 }
 
