@@ -145,6 +145,20 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         #expect(retry.statistics.computed["decode"] == 2)
     }
 
+    @Test func aDatasetThatCannotBeLoadedIsReportedWithFileAndLine() throws {
+        let folder = temporaryFolder()
+        try FileManager.default.copyItem(at: Fixtures.url("execution/broken-data"),
+                                         to: folder.appendingPathComponent("broken-data"))
+        let outcome = try makeRunner(copySpec("broken-dataset.yaml", to: folder), folder: folder, backend: FakeBackend()).run()
+        let succeeded = outcome.succeeded
+        #expect(!succeeded)
+        #expect(outcome.datasetErrors.count == 1)
+        #expect(outcome.datasetErrors.first?.contains("broken-data/questions.jsonl:2") == true)
+        let good = try #require(outcome.cells.first { $0.dataset == "short" })
+        #expect(good.answered == 2)
+        #expect(outcome.cells.first { $0.dataset == "broken" }?.samples == 0)
+    }
+
     @Test func anUnreadableImageFailsItsSamplesNamingTheFile() throws {
         let folder = temporaryFolder()
         let spec = try copySpec("grid.yaml", to: folder)
