@@ -270,7 +270,8 @@ public struct Scheduler {
                     let prefillStart = Date()
                     let fresh = try session.makeCache(kv: attentionKV)
                     if isPrefix {
-                        _ = try session.prefill(ids.prefix, images: images, cache: fresh)
+                        // A text-only prompt whose template opens with nothing has an empty prefix.
+                        if !ids.prefix.isEmpty { _ = try session.prefill(ids.prefix, images: images, cache: fresh) }
                     } else {
                         logits = try session.prefill(ids.full, images: images, cache: fresh)
                     }
