@@ -52,7 +52,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Reporting: result tables, renderers, templates, diff + statistics.
-        .target(name: "Reporting", dependencies: ["Execution"]),
+        .target(name: "Reporting", dependencies: [
+            "Execution", "SpecLanguage", "Datasets",
+            .product(name: "Collections", package: "swift-collections"),
+        ]),
         // CLI: argument parsing and wiring only.
         .executableTarget(name: "lcb", dependencies: [
             "SpecLanguage", "Planning", "Engine", "Quantization", "Datasets", "Execution", "Reporting",
@@ -66,7 +69,7 @@ let package = Package(
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Engine", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
         .testTarget(name: "ExecutionTests", dependencies: ["Execution", "TestSupport"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SpecLanguage", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
