@@ -16,6 +16,8 @@ struct LCB: AsyncParsableCommand {
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
             DataCommand.self,
+            ReportCommand.self,
+            DiffCommand.self,
         ]
     )
 

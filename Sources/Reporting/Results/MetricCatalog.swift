@@ -60,7 +60,7 @@ public enum MetricCatalog {
     public static func pairedStatistic(forKey key: String) -> PairedStatistic? {
         switch key {
         case "exactMatch", "accuracy", "aAcc", "questionAccuracy": return .binary(component: "correct")
-        case "vqaAccuracy": return .mean(component: "vqaAccuracy", scale: 1)
+        case "vqaAccuracy": return .mean(component: "vqaAccuracy", scale: 100)  // reported in percent
         case "CIDEr-D", "ROUGE-L": return .mean(component: key, scale: 1)
         case "score": return .mean(component: "grade", scale: 100)
         case "precision", "recall", "f1", "yesRatio": return .yesNo(key)
