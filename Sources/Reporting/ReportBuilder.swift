@@ -91,7 +91,7 @@ public struct ReportBuilder: Sendable {
                 let figure = try templates.template("figure.tex").render([
                     "name": LaTeXTableRenderer.escape(name), "file": base + ".pdf", "width": "0.8\\linewidth",
                     "caption": LaTeXTableRenderer.escape("\(plot.yLabel) against bits per method, \(plot.title)."),
-                    "label": "fig:" + Self.fileName(name),
+                    "label": LaTeXTableRenderer.labelKey("fig:" + Self.fileName(name)),
                 ])
                 files.append(ReportFile(path: base + ".tex", text: figure))
                 latexParts.append(figure)

@@ -185,7 +185,7 @@ public struct LaTeXTableRenderer: TableRenderer {
         }
         let values = [
             "name": Self.escape(table.name), "source": Self.escape(source), "caption": table.caption.map(Self.escape) ?? "",
-            "label": table.label.map(Self.escape) ?? "",
+            "label": table.label.map(Self.labelKey) ?? "",
             "columns": String(repeating: "l", count: rowDepth) + String(repeating: "r", count: table.columns.count),
             "header": header.joined(separator: "\n"), "body": body.joined(separator: "\n"),
             "notes": table.notes.map(Self.escape).joined(separator: " "),
@@ -198,6 +198,12 @@ public struct LaTeXTableRenderer: TableRenderer {
         if number.hasPrefix("-") { return "$-$" + number.dropFirst() }
         if number.hasPrefix("+") { return "$+$" + number.dropFirst() }
         return number
+    }
+
+    /// A `\label`/`\ref` key: LaTeX takes it verbatim, so only characters that would break the
+    /// command are dropped (escaping `_` would change the key users `\ref`).
+    public static func labelKey(_ text: String) -> String {
+        String(text.filter { !"\\{}%#~^$&\n\r ".contains($0) })
     }
 
     /// Escapes LaTeX's special characters `\ & % $ # _ { } ~ ^` (and line breaks).

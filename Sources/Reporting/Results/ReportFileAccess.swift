@@ -18,12 +18,13 @@ extension ReportFileAccess {
 /// A report folder on disk.
 public struct FolderFileAccess: ReportFileAccess {
     public let folder: URL
+    public let location: String
 
-    public init(folder: URL) {
+    /// `displayName`: how messages and reports name the folder (default: its path).
+    public init(folder: URL, displayName: String? = nil) {
         self.folder = folder
+        self.location = displayName ?? folder.path
     }
-
-    public var location: String { folder.path }
 
     public func read(_ name: String) throws -> Data? {
         let url = folder.appendingPathComponent(name)

@@ -66,11 +66,20 @@ public struct ResultSetLocator: Sendable {
         return .revision(name, folder: "./" + only)
     }
 
+    /// `url` relative to the working directory when it lies inside it (reports then name
+    /// `Reports/quickstart`, not a machine-specific absolute path).
+    func relativePath(_ url: URL) -> String {
+        let base = directory.standardizedFileURL.path
+        let path = url.standardizedFileURL.path
+        if path == base { return "." }
+        return path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+    }
+
     /// Reads the result set behind a reference.
     public func load(_ reference: ResultSetReference) throws -> ResultSet {
         switch reference {
         case .folder(let url):
-            return try ReportFolderReader(files: FolderFileAccess(folder: url)).read()
+            return try ReportFolderReader(files: FolderFileAccess(folder: url, displayName: relativePath(url))).read()
         case .revision(let revision, let folder):
             return try ReportFolderReader(files: GitRevisionFileAccess(repository: directory, revision: revision, folder: folder)).read()
         case .run(let id):
