@@ -19,15 +19,26 @@ public enum PairedTests {
         let n = b + c
         guard n > 0 else { return 1 }
         let k = min(b, c)
-        // Sum the tail in log space: C(n, i) / 2^n underflows doubles beyond n ≈ 1070.
-        let logHalfPower = Double(n) * log(0.5)
-        var terms: [Double] = []
-        terms.reserveCapacity(k + 1)
-        for i in 0...k {
-            terms.append(logBinomial(n, i) + logHalfPower)
+        let tail: Double
+        if n <= 1000 {
+            // C(n, i) by the recurrence C(n, i+1) = C(n, i)·(n−i)/(i+1) and one division by 2^n:
+            // only correctly rounded IEEE operations, so the same bits on every platform, and exact
+            // while the coefficients stay below 2^53 (n ≤ 56).
+            var coefficient = 1.0, sum = 1.0
+            for i in stride(from: 0, to: k, by: 1) {
+                coefficient = coefficient * Double(n - i) / Double(i + 1)
+                sum += coefficient
+            }
+            tail = sum / pow(2, Double(n))
+        } else {
+            // Beyond 2^1000 the coefficients overflow doubles: sum in log space instead.
+            let logHalfPower = Double(n) * log(0.5)
+            var terms: [Double] = []
+            terms.reserveCapacity(k + 1)
+            for i in 0...k { terms.append(logBinomial(n, i) + logHalfPower) }
+            let largest = terms.max() ?? 0
+            tail = exp(largest) * terms.reduce(0) { $0 + exp($1 - largest) }
         }
-        let largest = terms.max() ?? 0
-        let tail = exp(largest) * terms.reduce(0) { $0 + exp($1 - largest) }
         return min(1, 2 * tail)
     }
 
