@@ -18,6 +18,9 @@ struct LCB: AsyncParsableCommand {
             DataCommand.self,
             ReportCommand.self,
             DiffCommand.self,
+            TokenizeCommand.self,
+            InspectCommand.self,
+            PlanCommand.self,
         ]
     )
 
