@@ -48,6 +48,7 @@ public struct ReportBuilder: Sendable {
     /// Renders every file. `formats` nil = each table's declared formats.
     public func build(spec: Spec?, results: ResultSet, formats: [TableFormat]?, plots: Bool,
                       only: [String] = []) throws -> [ReportFile] {
+        let results = spec.map { results.completingSettings(from: $0.quantizationSettings) } ?? results
         var files: [ReportFile] = []
         var markdownParts: [String] = []
         var latexParts: [String] = []

@@ -121,7 +121,15 @@ public struct ResultDiffer: Sendable {
         if let statistic = MetricCatalog.pairedStatistic(forKey: new.key) {
             // Pair by sample id, in a fixed order, keeping only samples with every component on both sides.
             var oldRows: [[Double]] = [], newRows: [[Double]] = []
-            for id in Set(oldSamples.keys).intersection(newSamples.keys).sorted() {
+            // A grouped metric (`spatial/exactMatch`) pairs only its group's samples: those recorded
+            // with that group, or whose id starts with it (`spatial-12`).
+            let group = MetricCatalog.split(new.key).group
+            func inGroup(_ id: String) -> Bool {
+                guard let group else { return true }
+                if let recorded = newSamples[id]?.group ?? oldSamples[id]?.group { return recorded == group }
+                return id.hasPrefix(group + "-") || id.hasPrefix(group + "/")
+            }
+            for id in Set(oldSamples.keys).intersection(newSamples.keys).sorted() where inGroup(id) {
                 let a = statistic.components.compactMap { oldSamples[id]?.components[$0] }
                 let b = statistic.components.compactMap { newSamples[id]?.components[$0] }
                 if a.count == statistic.components.count, b.count == statistic.components.count {

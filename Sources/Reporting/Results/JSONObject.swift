@@ -21,6 +21,9 @@ struct JSONObject: @unchecked Sendable {
 
     var keys: [String] { Array(storage.keys) }
 
+    /// True when the key is present (with any value, null included).
+    func has(_ key: String) -> Bool { storage[key] != nil }
+
     /// Text, or a number/bool written as text (run ids may be integers).
     func string(_ key: String) -> String? {
         switch storage[key] {

@@ -30,8 +30,20 @@ public enum MetricCatalog {
         "inconsistentSets", "answerDisparity",
     ]
 
-    /// The stem of a key: `accuracy[adversarial]` → `accuracy`, `maxSkew@10[race]` → `maxSkew`.
+    /// A key's group and the key within it: `spatial/exactMatch` → (`spatial`, `exactMatch`).
+    ///
+    /// Execution prefixes the metrics of a synthetic suite with their probe, since each probe is
+    /// scored on its own.
+    public static func split(_ key: String) -> (group: String?, key: String) {
+        let beforeBracket = key.firstIndex(of: "[") ?? key.endIndex
+        guard let slash = key[..<beforeBracket].firstIndex(of: "/") else { return (nil, key) }
+        return (String(key[..<slash]), String(key[key.index(after: slash)...]))
+    }
+
+    /// The stem of a key: `accuracy[adversarial]` → `accuracy`, `maxSkew@10[race]` → `maxSkew`,
+    /// `spatial/exactMatch` → `exactMatch`.
     public static func stem(_ key: String) -> String {
+        let key = split(key).key
         var end = key.endIndex
         if let bracket = key.firstIndex(of: "[") { end = bracket }
         if let at = key[..<end].firstIndex(of: "@") { end = at }
@@ -49,19 +61,23 @@ public enum MetricCatalog {
         fractionStems.contains(stem(key)) ? 100 : 1
     }
 
-    /// A short column heading: the spec name for plain keys, the key itself for variants.
+    /// A short column heading: the spec name for plain keys, the key itself for variants, with
+    /// its group in front (`spatial/exact_match`).
     public static func heading(forKey key: String) -> String {
-        if let name = specName(forKey: key), stem(key) == key, keysBySpecName[name]?.count == 1 { return name }
+        let (group, plain) = split(key)
+        let prefix = group.map { $0 + "/" } ?? ""
+        if let name = specName(forKey: plain), stem(plain) == plain, keysBySpecName[name]?.count == 1 { return prefix + name }
         return key
     }
 
     /// How the metric `key` is recomputed from per-sample components, for paired tests; nil when
     /// the components cannot reproduce it (per-category variants, set-level statistics).
     public static func pairedStatistic(forKey key: String) -> PairedStatistic? {
-        switch key {
+        switch split(key).key {
         case "exactMatch", "accuracy", "aAcc", "questionAccuracy": return .binary(component: "correct")
         case "vqaAccuracy": return .mean(component: "vqaAccuracy", scale: 100)  // reported in percent
-        case "CIDEr-D", "ROUGE-L": return .mean(component: key, scale: 1)
+        case "CIDEr-D": return .mean(component: "CIDEr-D", scale: 1)
+        case "ROUGE-L": return .mean(component: "ROUGE-L", scale: 1)
         case "score": return .mean(component: "grade", scale: 100)
         case "precision", "recall", "f1", "yesRatio": return .yesNo(key)
         default: return nil

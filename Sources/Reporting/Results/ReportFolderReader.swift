@@ -45,17 +45,27 @@ public struct ReportFolderReader: Sendable {
             runID = root.string("run")
             for (position, object) in try root.objects("cells", location: location).enumerated() {
                 let cell = try Self.cell(object, location: "\(location): cells[\(position)]")
-                if index[cell.coordinates] != nil {
-                    throw ReportingError.malformed(location: "\(location): cells[\(position)]",
-                                                   problem: "cell \(cell.coordinates) is listed twice")
+                // A cell shared by several experiments (same key) is listed once with all of them.
+                let experiments = object.strings("experiments").flatMap { $0.isEmpty ? nil : $0 } ?? [cell.coordinates.experiment]
+                for experiment in experiments {
+                    var copy = cell
+                    copy.coordinates.experiment = experiment
+                    if index[copy.coordinates] != nil {
+                        throw ReportingError.malformed(location: "\(location): cells[\(position)]",
+                                                       problem: "cell \(copy.coordinates) is listed twice")
+                    }
+                    index[copy.coordinates] = cells.count
+                    cells.append(copy)
                 }
-                index[cell.coordinates] = cells.count
-                cells.append(cell)
             }
         }
 
         if let samples {
             let location = files.describe(Self.samplesFile)
+            // Samples join their cell by content key when both files record it (a cell in several
+            // experiments then gets its samples in each), else by name.
+            var byKey: [String: [Int]] = [:]
+            for (position, cell) in cells.enumerated() { if let key = cell.key { byKey[key, default: []].append(position) } }
             var lineNumber = 0
             for line in samples.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
                 lineNumber += 1
@@ -70,16 +80,25 @@ public struct ReportFolderReader: Sendable {
                 if let values = object.object("components") {
                     for key in values.keys { if let number = values.number(key) { components[key] = number } }
                 }
+                // A sample that was never answered (or failed) has nothing to pair or average.
+                if object.string("error") != nil, components.isEmpty { continue }
                 let sample = SampleComponents(parsed: object.string("parsed"), components: components,
-                                              output: object.string("output"))
-                if index[coordinates] == nil {
-                    index[coordinates] = cells.count
-                    cells.append(ResultCell(coordinates: coordinates, key: object.string("cell")))
+                                              output: object.string("output"), group: object.string("group") ?? object.string("probe"))
+                var positions: [Int] = []
+                if let key = object.string("cell"), let shared = byKey[key] {
+                    positions = shared
+                } else {
+                    if index[coordinates] == nil {
+                        index[coordinates] = cells.count
+                        cells.append(ResultCell(coordinates: coordinates, key: object.string("cell")))
+                        if let key = object.string("cell") { byKey[key, default: []].append(cells.count - 1) }
+                    }
+                    positions = index[coordinates].map { [$0] } ?? []
                 }
-                if let position = index[coordinates] {
+                for position in positions {
                     if cells[position].samples[id] != nil {
                         throw ReportingError.malformed(location: here,
-                                                       problem: "sample '\(id)' of cell \(coordinates) appears twice")
+                                                       problem: "sample '\(id)' of cell \(cells[position].coordinates) appears twice")
                     }
                     cells[position].samples[id] = sample
                 }
@@ -108,7 +127,8 @@ public struct ReportFolderReader: Sendable {
             }
             return value
         }
-        return CellCoordinates(experiment: object.string("experiment") ?? "", model: try field("model"),
+        let experiment = object.string("experiment") ?? object.strings("experiments")?.first ?? ""
+        return CellCoordinates(experiment: experiment, model: try field("model"),
                                compression: try field("compression"), dataset: try field("dataset"))
     }
 
@@ -116,21 +136,34 @@ public struct ReportFolderReader: Sendable {
         var cell = ResultCell(coordinates: try coordinates(object, location: location), key: object.string("key"))
         cell.kv = object.object("kv").flatMap(setting)
         cell.weights = object.object("weights").flatMap(setting)
-        for (position, metric) in (try object.objects("metrics", location: location)).enumerated() {
-            guard let key = metric.string("key") ?? metric.string("metric"), let value = metric.number("value") else {
-                throw ReportingError.malformed(location: "\(location).metrics[\(position)]",
-                                               problem: "a metric needs \"key\" and a numeric \"value\"")
+        cell.settingsKnown = object.has("kv") || object.has("weights")
+        // Metrics as a list of objects with "key", or as an object keyed by metric key (sorted then).
+        var entries: [(String?, JSONObject, String)] = []
+        if let keyed = object.object("metrics") {
+            for key in keyed.keys.sorted() {
+                if let metric = keyed.object(key) { entries.append((key, metric, "\(location).metrics.\(key)")) }
+            }
+        } else {
+            for (position, metric) in (try object.objects("metrics", location: location)).enumerated() {
+                entries.append((nil, metric, "\(location).metrics[\(position)]"))
+            }
+        }
+        for (keyed, metric, here) in entries {
+            guard let key = keyed ?? metric.string("key") ?? metric.string("metric"), let value = metric.number("value") else {
+                throw ReportingError.malformed(location: here, problem: "a metric needs \"key\" and a numeric \"value\"")
             }
             cell.metrics.append(MetricResult(
                 key: key, name: metric.string("metric"), value: value, standardError: metric.number("standard_error"),
                 errorMethod: metric.string("error_method"), higherIsBetter: metric.bool("higher_is_better") ?? true,
-                count: metric.number("count").map { Int($0) }, note: metric.string("note")))
+                count: (metric.number("count") ?? metric.number("n")).map { Int($0) }, note: metric.string("note")))
         }
+        if cell.kv == nil, let regime = object.string("regime") { cell.regimeHint = regime }
         let resources = object.object("resources") ?? object
         cell.resources = ResourceUsage(kvBytesPerToken: resources.number("kv_bytes_per_token"),
                                        weightBytes: resources.number("weight_bytes"),
-                                       tokensPerSecond: resources.number("tokens_per_second"))
-        cell.failures = object.number("failures").map { Int($0) } ?? 0
+                                       tokensPerSecond: resources.number("tokens_per_second"),
+                                       kvBytes: resources.number("kv_bytes_mean") ?? resources.number("kv_bytes"))
+        cell.failures = (object.number("failures") ?? object.number("failed")).map { Int($0) } ?? 0
         return cell
     }
 

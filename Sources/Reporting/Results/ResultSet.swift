@@ -27,6 +27,19 @@ public struct ResultSet: Sendable, Hashable {
         cells.first { $0.coordinates == key }
     }
 
+    /// Fills in each cell's KV and weight settings from the spec's configurations, for sources
+    /// that record only the configuration's name.
+    public func completingSettings(from configurations: [String: QuantizationSettings]) -> ResultSet {
+        var copy = self
+        for index in copy.cells.indices where !copy.cells[index].settingsKnown {
+            guard let settings = configurations[copy.cells[index].coordinates.compression] else { continue }
+            copy.cells[index].kv = settings.kv
+            copy.cells[index].weights = settings.weights
+            copy.cells[index].settingsKnown = true
+        }
+        return copy
+    }
+
     /// Names in first-seen order along one dimension.
     public func values(of dimension: ResultDimension) -> [String] {
         var seen = Set<String>()
@@ -94,6 +107,12 @@ public struct ResultCell: Sendable, Hashable {
     public var samples: [String: SampleComponents]
     /// Samples that failed in the run (not scored).
     public var failures: Int
+    /// The KV regime the source recorded when it did not record the KV setting itself (filled in
+    /// from the spec by `ResultSet.completingSettings(from:)`).
+    public var regimeHint: String?
+    /// True when `kv` and `weights` were recorded (nil then means "not quantized"), false when
+    /// the source did not say.
+    public var settingsKnown: Bool = true
 
     public init(coordinates: CellCoordinates, key: String? = nil, weights: QuantizationSetting? = nil,
                 kv: QuantizationSetting? = nil, metrics: [MetricResult] = [], resources: ResourceUsage = ResourceUsage(),
@@ -115,12 +134,26 @@ public struct ResultCell: Sendable, Hashable {
     }
 
     /// Bits that describe the cell's compression for plots: KV bits, else weight bits, else 16.
-    public var bits: Int { kv?.bits ?? weights?.bits ?? 16 }
+    ///
+    /// Without recorded settings, the `bits=N` part of an expanded name (`kivi/bits=2`) is used.
+    public var bits: Int {
+        if let bits = kv?.bits ?? weights?.bits { return bits }
+        guard !settingsKnown else { return 16 }
+        for part in coordinates.compression.split(separator: "/") {
+            if let equals = part.firstIndex(of: "="), part[..<equals].hasSuffix("bits"), let bits = Int(part[part.index(after: equals)...]) {
+                return bits
+            }
+        }
+        return 16
+    }
 
-    /// The method for plots: `kv:kivi`, `w:rtn`, `kv:kivi+w:rtn`; `fp16` for the baseline.
+    /// The method for plots: `kivi`, `w-rtn`, `kivi+w-rtn`; `fp16` for the baseline. Without
+    /// recorded settings, the configuration's definition name (`kivi` of `kivi/bits=2`).
     public var methodLabel: String {
         switch (kv, weights) {
-        case (nil, nil): return "fp16"
+        case (nil, nil):
+            if settingsKnown || coordinates.compression == "fp16" { return "fp16" }
+            return String(coordinates.compression.split(separator: "/").first ?? "")
         case (let kv?, nil): return kv.method
         case (nil, let weights?): return "w-" + weights.method
         case (let kv?, let weights?): return kv.method + "+w-" + weights.method
@@ -128,7 +161,18 @@ public struct ResultCell: Sendable, Hashable {
     }
 
     /// True for the uncompressed baseline.
-    public var isBaseline: Bool { kv == nil && weights == nil }
+    public var isBaseline: Bool { kv == nil && weights == nil && (settingsKnown || coordinates.compression == "fp16") }
+}
+
+/// A configuration's KV and weight settings (nil = not quantized).
+public struct QuantizationSettings: Sendable, Hashable {
+    public var kv: QuantizationSetting?
+    public var weights: QuantizationSetting?
+
+    public init(kv: QuantizationSetting?, weights: QuantizationSetting?) {
+        self.kv = kv
+        self.weights = weights
+    }
 }
 
 /// A quantization setting as recorded with a result: method, bits, regime (KV only) and the
@@ -189,11 +233,15 @@ public struct ResourceUsage: Sendable, Hashable {
     public var weightBytes: Double?
     /// Generated tokens per second.
     public var tokensPerSecond: Double?
+    /// Bytes of KV cache at the end of generation, mean over samples.
+    public var kvBytes: Double?
 
-    public init(kvBytesPerToken: Double? = nil, weightBytes: Double? = nil, tokensPerSecond: Double? = nil) {
+    public init(kvBytesPerToken: Double? = nil, weightBytes: Double? = nil, tokensPerSecond: Double? = nil,
+                kvBytes: Double? = nil) {
         self.kvBytesPerToken = kvBytesPerToken
         self.weightBytes = weightBytes
         self.tokensPerSecond = tokensPerSecond
+        self.kvBytes = kvBytes
     }
 
     /// The measurement a spec names (`kv_bytes_per_token`, `weight_bytes`, `tokens_per_second`).
@@ -213,11 +261,14 @@ public struct SampleComponents: Sendable, Hashable {
     public var components: [String: Double]
     /// The generated text, when the source kept it (diffs can show changed answers).
     public var output: String?
+    /// The sub-benchmark the sample belongs to (a synthetic probe such as `spatial`), when recorded.
+    public var group: String?
 
-    public init(parsed: String? = nil, components: [String: Double], output: String? = nil) {
+    public init(parsed: String? = nil, components: [String: Double], output: String? = nil, group: String? = nil) {
         self.parsed = parsed
         self.components = components
         self.output = output
+        self.group = group
     }
 }
 

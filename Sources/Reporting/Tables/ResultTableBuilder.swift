@@ -16,6 +16,7 @@ public struct ResultTableBuilder: Sendable {
 
     /// The table `definition` of `spec` over `results`.
     public func build(_ definition: TableDefinition, spec: Spec?, results: ResultSet) throws -> ResultTable {
+        let results = spec.map { results.completingSettings(from: $0.quantizationSettings) } ?? results
         let experiments = Set(definition.experiments)
         let datasetOrder = Array(definition.metrics.keys)
         let cells = results.cells.filter { cell in
@@ -115,7 +116,13 @@ public struct ResultTableBuilder: Sendable {
             // The evaluator keys that stand for the spec name: its own stems first, then bracketed variants.
             let stems = MetricCatalog.keysBySpecName[name] ?? [name]
             var matched = keys.filter { key in stems.contains(key) || key == name }
-            if matched.isEmpty { matched = keys.filter { stems.contains(MetricCatalog.stem($0)) } }
+            if matched.isEmpty {
+                // Grouped keys (`spatial/exactMatch`) and variants (`accuracy[adversarial]`): the
+                // plain ones when there are any, since variants repeat them by category.
+                let related = keys.filter { stems.contains(MetricCatalog.stem($0)) }
+                let plain = related.filter { !$0.contains("[") }
+                matched = plain.isEmpty ? related : plain
+            }
             if matched.isEmpty {
                 // Declared but not recorded: keep the column (empty) so the layout stays stable.
                 out.append(Measure(key: stems.first ?? name, heading: name, higherIsBetter: Metric(rawValue: name)?.higherIsBetter ?? true,
