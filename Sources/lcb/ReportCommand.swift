@@ -76,6 +76,11 @@ struct ReportCommand: ParsableCommand {
                 if let spec { specValue = try Self.loadSpec(spec) }
                 let reference = try locator.reference(source, spec: specName ?? specValue?.name)
                 results = try locator.load(reference)
+                // The run's own spec, when the manifest names one that is still here: its tables.
+                if specValue == nil, let root = results.provenance?.rootSpecFile, Self.isSpecFile(root) {
+                    let loaded = SpecLoader().load(path: root)
+                    if !loaded.diagnostics.containsErrors { specValue = loaded.spec }
+                }
                 if case .folder(let url) = reference { defaultOut = url } else {
                     defaultOut = here.appendingPathComponent("Reports").appendingPathComponent(results.spec.isEmpty ? "report" : results.spec)
                 }

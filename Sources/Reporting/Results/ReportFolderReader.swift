@@ -209,7 +209,10 @@ public struct ReportFolderReader: Sendable {
             if let name = dataset.string("name") { provenance.datasetHashes[name] = dataset.string("content") ?? "?" }
         }
         for file in manifest.objectList("spec_files") {
-            if let path = file.string("path") { provenance.specFiles[path] = file.string("sha256") ?? "unreadable" }
+            if let path = file.string("path") {
+                provenance.specFiles[path] = file.string("sha256") ?? "unreadable"
+                if provenance.rootSpecFile == nil { provenance.rootSpecFile = path }
+            }
         }
         if let machine = manifest.object("machine") {
             var parts: [String] = []

@@ -284,6 +284,8 @@ public struct RunProvenance: Sendable, Hashable {
     public var datasetHashes: [String: String]
     /// Spec file path → SHA-256.
     public var specFiles: [String: String]
+    /// The spec file the run was started with (the first the manifest lists).
+    public var rootSpecFile: String?
     /// CPU model, cores, memory, operating system, as one line.
     public var machine: String?
     public var threads: Int?
