@@ -35,7 +35,7 @@ public struct ReportBuilder: Sendable {
     /// The tables a report shows: the spec's declared tables, or one default table without a spec.
     public func tables(spec: Spec?, results: ResultSet, only: [String] = []) throws -> [TableDefinition] {
         let builder = ResultTableBuilder()
-        guard let spec, !spec.tables.isEmpty else { return [builder.defaultDefinition(for: results)] }
+        guard let spec, !spec.tables.isEmpty else { return [builder.defaultDefinition(for: results, spec: spec)] }
         if only.isEmpty { return Array(spec.tables.values) }
         return try only.map { name in
             guard let table = spec.tables[name] else {

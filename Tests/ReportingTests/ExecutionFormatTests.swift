@@ -1,4 +1,5 @@
 import Foundation
+import SpecLanguage
 import Testing
 @testable import Reporting
 
@@ -81,5 +82,41 @@ import Testing
         let diff = ResultDiffer().diff(old: results, new: newer)
         let spatial = try #require(diff.changes.first { $0.cell == "main/tiny/kivi/bits=2/probes" && $0.metric == "spatial/exactMatch" })
         #expect(spatial.test.pairs == 2)  // spatial-0 and spatial-1 only
+    }
+}
+
+/// Real report folders from `lcb run` (Tests/Fixtures/reporting/execution).
+@Suite struct ExecutionOutputTests {
+    func read(_ name: String) throws -> ResultSet {
+        try ReportFolderReader(files: FolderFileAccess(folder: TestData.folder.appendingPathComponent("execution/\(name)"), displayName: name)).read()
+    }
+
+    @Test func readsARealRun() throws {
+        let results = try read("old")
+        #expect(results.spec == "grid")
+        #expect(results.cells.count == 10)
+        #expect(Set(results.values(of: .compression)) == ["fp16", "kv-store-4", "kv-prefix-2", "kv-attention-4", "w-rtn-4"])
+        #expect(results.cells.allSatisfy { !$0.samples.isEmpty && !$0.metrics.isEmpty })
+        #expect(results.provenance?.rootSpecFile?.hasSuffix("grid.yaml") == true)
+        #expect(MetricCatalog.pairedStatistic(forKey: "hallucination/precision") == .yesNo("precision"))
+    }
+
+    @Test func tablesFollowTheSpecAndDiffsFindTheChangedConfiguration() throws {
+        let loaded = SpecLoader().load(path: TestData.folder.appendingPathComponent("execution/grid.yaml").path)
+        let spec = try #require(loaded.spec)
+        let files = try ReportBuilder().build(spec: spec, results: read("old"), formats: [.md], plots: true)
+        let markdown = try #require(files.first { $0.path == "results.md" }).text
+        // The spec's dataset order (short before pope), its regimes, one column per probe metric.
+        #expect(markdown.contains("| compression | short / recognition/exact_match | pope / hallucination/accuracy |"))
+        #expect(markdown.contains("KV regime: store (kv-store-4); prefix (kv-prefix-2); attention (kv-attention-4)."))
+        #expect(files.contains { $0.path == "plots/pope-hallucination-accuracy.svg" })
+
+        let diff = ResultDiffer().diff(old: try read("old"), new: try read("new"))
+        #expect(diff.settingChanges.map(\.subject) == ["grid/gemma/kv-prefix-2/pope cell key", "grid/gemma/kv-prefix-2/short cell key"])
+        // Every metric is paired (the suite has one probe per dataset, so every sample is in its group).
+        #expect(diff.changes.allSatisfy { $0.test.method != "none" })
+        let changed = diff.changes.filter { $0.delta != 0 }.map { "\($0.cell) \($0.metric)" }
+        #expect(changed.allSatisfy { $0.hasPrefix("grid/gemma/kv-prefix-2/") })
+        #expect(diff.provenanceChanges.contains { $0.subject == "spec file grid.yaml" })
     }
 }

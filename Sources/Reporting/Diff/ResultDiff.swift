@@ -93,9 +93,12 @@ public struct ResultDiffer: Sendable {
             if let a = before.key, let b = cell.key, a != b {
                 settings.append(.init(subject: "\(name) cell key", old: a, new: b))
             }
+            // With one group among a cell's metrics (a suite of one probe), every sample is in it.
+            let groups = Set(cell.metrics.compactMap { MetricCatalog.split($0.key).group })
             for metric in cell.metrics {
                 guard let previous = before.metrics.first(where: { $0.key == metric.key }) else { continue }
-                changes.append(compare(cell: name, old: previous, new: metric, oldSamples: before.samples, newSamples: cell.samples))
+                changes.append(compare(cell: name, old: previous, new: metric, oldSamples: before.samples, newSamples: cell.samples,
+                                       singleGroup: groups.count == 1))
             }
         }
 
@@ -113,7 +116,8 @@ public struct ResultDiffer: Sendable {
     }
 
     func compare(cell: String, old: MetricResult, new: MetricResult,
-                 oldSamples: [String: SampleComponents], newSamples: [String: SampleComponents]) -> ResultDiff.MetricChange {
+                 oldSamples: [String: SampleComponents], newSamples: [String: SampleComponents],
+                 singleGroup: Bool = false) -> ResultDiff.MetricChange {
         let scale = MetricCatalog.displayScale(forKey: new.key)
         let delta = (new.value - old.value) * scale
         var test = ResultDiff.PairedTest(method: "none", pairs: 0)
@@ -122,12 +126,12 @@ public struct ResultDiffer: Sendable {
             // Pair by sample id, in a fixed order, keeping only samples with every component on both sides.
             var oldRows: [[Double]] = [], newRows: [[Double]] = []
             // A grouped metric (`spatial/exactMatch`) pairs only its group's samples: those recorded
-            // with that group, or whose id starts with it (`spatial-12`).
-            let group = MetricCatalog.split(new.key).group
+            // with that group, or whose id names it (`spatial-12`, `jsonl/spatial-12`).
+            let group = singleGroup ? nil : MetricCatalog.split(new.key).group
             func inGroup(_ id: String) -> Bool {
                 guard let group else { return true }
                 if let recorded = newSamples[id]?.group ?? oldSamples[id]?.group { return recorded == group }
-                return id.hasPrefix(group + "-") || id.hasPrefix(group + "/")
+                return id.hasPrefix(group + "-") || id.hasPrefix(group + "/") || id.contains("/" + group + "-")
             }
             for id in Set(oldSamples.keys).intersection(newSamples.keys).sorted() where inGroup(id) {
                 let a = statistic.components.compactMap { oldSamples[id]?.components[$0] }
@@ -139,7 +143,8 @@ public struct ResultDiffer: Sendable {
             }
             test.pairs = oldRows.count
             if oldRows.isEmpty {
-                test.reason = "no samples with '\(statistic.components.joined(separator: "', '"))' in both"
+                test.reason = group.map { "no samples of '\($0)' with '\(statistic.components.joined(separator: "', '"))' in both (samples.jsonl records no group)" }
+                    ?? "no samples with '\(statistic.components.joined(separator: "', '"))' in both"
             } else if case .binary = statistic {
                 var b = 0, c = 0
                 for (before, after) in zip(oldRows, newRows) {

@@ -73,13 +73,14 @@ public enum MetricCatalog {
     /// How the metric `key` is recomputed from per-sample components, for paired tests; nil when
     /// the components cannot reproduce it (per-category variants, set-level statistics).
     public static func pairedStatistic(forKey key: String) -> PairedStatistic? {
-        switch split(key).key {
+        let plain = split(key).key
+        switch plain {
         case "exactMatch", "accuracy", "aAcc", "questionAccuracy": return .binary(component: "correct")
         case "vqaAccuracy": return .mean(component: "vqaAccuracy", scale: 100)  // reported in percent
         case "CIDEr-D": return .mean(component: "CIDEr-D", scale: 1)
         case "ROUGE-L": return .mean(component: "ROUGE-L", scale: 1)
         case "score": return .mean(component: "grade", scale: 100)
-        case "precision", "recall", "f1", "yesRatio": return .yesNo(key)
+        case "precision", "recall", "f1", "yesRatio": return .yesNo(plain)
         default: return nil
         }
     }

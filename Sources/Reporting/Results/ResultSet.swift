@@ -321,7 +321,13 @@ public struct RunProvenance: Sendable, Hashable {
         add("threads", threads.map(String.init))
         for (name, hash) in modelHashes.sorted(by: { $0.key < $1.key }) { add("model \(name)", hash) }
         for (name, hash) in datasetHashes.sorted(by: { $0.key < $1.key }) { add("dataset \(name)", hash) }
-        for (path, hash) in specFiles.sorted(by: { $0.key < $1.key }) { add("spec file \(path)", hash) }
+        // Spec files by their path relative to the root spec's folder, so two clones of one
+        // repository compare file by file.
+        let base = rootSpecFile.map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        for (path, hash) in specFiles.sorted(by: { $0.key < $1.key }) {
+            let shown = !base.isEmpty && path.hasPrefix(base + "/") ? String(path.dropFirst(base.count + 1)) : path
+            add("spec file \(shown)", hash)
+        }
         return out
     }
 }

@@ -56,10 +56,12 @@ public struct ResultTableBuilder: Sendable {
     }
 
     /// The default table for a result set without a spec: rows model × compression, columns dataset × metric.
-    public func defaultDefinition(for results: ResultSet, name: String = "results") -> TableDefinition {
+    /// With a spec, datasets follow the order its experiments list them in.
+    public func defaultDefinition(for results: ResultSet, spec: Spec? = nil, name: String = "results") -> TableDefinition {
         let models = results.values(of: .model)
         var metrics: OrderedDictionary<String, [Metric]> = [:]
-        for dataset in results.values(of: .dataset) {
+        let declared = spec.map { spec in spec.experiments.values.flatMap(\.datasets) } ?? []
+        for dataset in Self.ordered(results.values(of: .dataset), by: declared) {
             var list: [Metric] = []
             for cell in results.cells where cell.coordinates.dataset == dataset {
                 for metric in cell.metrics {
