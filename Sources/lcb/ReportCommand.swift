@@ -82,7 +82,12 @@ struct ReportCommand: ParsableCommand {
                     if !loaded.diagnostics.containsErrors { specValue = loaded.spec }
                 }
                 if case .folder(let url) = reference { defaultOut = url } else {
-                    defaultOut = here.appendingPathComponent("Reports").appendingPathComponent(results.spec.isEmpty ? "report" : results.spec)
+                    // Rendering an old revision or a stored run into Reports/<spec> would overwrite
+                    // the current report with older numbers: ask where it should go.
+                    guard out != nil else {
+                        throw ValidationError("'\(source)' is \(reference); give --out DIR for its report (Reports/\(results.spec) holds the current one).")
+                    }
+                    defaultOut = here
                 }
             }
             let templateSet = try templates.map { try TemplateSet.load(folder: URL(fileURLWithPath: $0, relativeTo: here)) } ?? .defaults

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
+import SpecLanguage
 import Testing
 import TestSupport
 @testable import Reporting
@@ -92,7 +93,18 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         var spec = try TestData.spec()
         // A caption full of LaTeX's special characters must survive escaping.
         spec.tables["main"]?.caption = #"50% of $x_1$ & {y} #2 ~ ^ \ done"#
-        let files = try ReportBuilder().build(spec: spec, results: TestData.run("run-a"), formats: [.tex], plots: true)
+        var files = try ReportBuilder().build(spec: spec, results: TestData.run("run-a"), formats: [.tex], plots: true)
+        // Add a table with two row dimensions (\multirow) and two column levels over two models.
+        var twoModels = try TestData.run("run-a")
+        twoModels.cells += twoModels.cells.map { var copy = $0; copy.coordinates.model = "tiny_llama"; return copy }
+        let grouped = TableDefinition(name: "grouped", experiments: ["main"], rows: [.model, .compression], columns: [.dataset, .metric],
+                                      metrics: ["probes": [.exactMatch, .kvBytesPerToken], "pope": [.accuracy, .f1]], baseline: "fp16",
+                                      standardErrors: true, caption: "Two models", label: "tab:two", definedAt: .fileStart("x"))
+        let extra = try LaTeXTableRenderer().render(try ResultTableBuilder().build(grouped, spec: nil, results: twoModels), source: "x")
+        #expect(extra.contains("\\multirow{6}{*}{tiny\\_llama}"))
+        if let index = files.firstIndex(where: { $0.path == "report.tex" }) {
+            files[index] = ReportFile(path: "report.tex", text: files[index].text.replacingOccurrences(of: "\\end{document}", with: extra + "\\end{document}"))
+        }
         try ReportBuilder.write(files, to: folder)
         let process = Process()
         process.executableURL = pdflatex
