@@ -2,7 +2,7 @@ import Foundation
 
 /// Accuracy (or any metric) against bits, one line per compression method, for one dataset.
 ///
-/// The FP16 baseline is a dashed horizontal line across the plot, since it has no bit budget to
+/// Bits run along a log2 axis. The FP16 baseline is a dashed horizontal line across the plot, since it has no bit budget to
 /// sit at. Values are on their display scale (fractions in percent).
 public struct BitsPlot: Sendable, Hashable {
     public var title: String
@@ -97,8 +97,12 @@ public struct BitsPlot: Sendable, Hashable {
         if let baseline { values.append(baseline) }
         let (yMin, yMax, yStep) = Self.niceRange(values.min() ?? 0, values.max() ?? 1)
 
+        // Bits on a log2 axis (2, 3, 4, 8 are budgets, each a doubling of the one before but 3),
+        // padded so that markers do not sit on the axes.
+        let pad = plotWidth * 0.06
         func x(_ bits: Double) -> Double {
-            xMax == xMin ? left + plotWidth / 2 : left + (bits - xMin) / (xMax - xMin) * plotWidth
+            guard xMax > xMin else { return left + plotWidth / 2 }
+            return left + pad + (log2(bits) - log2(xMin)) / (log2(xMax) - log2(xMin)) * (plotWidth - 2 * pad)
         }
         func y(_ value: Double) -> Double { top + (1 - (value - yMin) / (yMax - yMin)) * plotHeight }
 
