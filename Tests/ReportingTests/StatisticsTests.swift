@@ -53,6 +53,21 @@ import Testing
         #expect(abs(PairedStatistic.yesNo("precision").evaluate(rows, weights: [1, 2, 1, 1, 1]) - 0.75) < 1e-12)
     }
 
+    @Test(arguments: [PairedStatistic.mean(component: "x", scale: 100), .binary(component: "x"),
+                      .yesNo("f1"), .yesNo("precision"), .yesNo("recall"), .yesNo("yesRatio")])
+    func fastBootstrapMatchesItsPlainTwin(statistic: PairedStatistic) {
+        var generator = SystemRandomNumberGeneratorFree(seed: 11)
+        let width = statistic.components.count
+        let binary: Bool
+        if case .mean = statistic { binary = false } else { binary = true }
+        let rows = { (count: Int) in (0..<count).map { _ in (0..<width).map { _ in binary ? (generator.unit() < 0.6 ? 1.0 : 0.0) : generator.unit() } } }
+        let old = rows(137), new = rows(137)
+        let fast = PairedTests.resampledDifferences(old: old, new: new, statistic: statistic, resamples: 300, seed: 5)
+        let plain = PairedTests.resampledDifferencesByWeights(old: old, new: new, statistic: statistic, resamples: 300, seed: 5)
+        #expect(fast.count == 300)
+        #expect(zip(fast, plain).allSatisfy { abs($0 - $1) < 1e-9 })
+    }
+
     @Test func quantileMatchesNumpyDefault() {
         // numpy.quantile([1, 2, 3, 4], 0.25) = 1.75 (linear interpolation).
         #expect(PairedTests.quantile([1, 2, 3, 4], 0.25) == 1.75)

@@ -66,15 +66,7 @@ public enum PairedTests {
         guard n > 1, resamples > 1 else {
             return BootstrapInterval(estimate: observed, lower: observed, upper: observed, pValue: 1, resamples: 0)
         }
-        var generator = SplitMix64(seed: seed)
-        var weights = [Int](repeating: 0, count: n)
-        var differences: [Double] = []
-        differences.reserveCapacity(resamples)
-        for _ in 0..<resamples {
-            for index in weights.indices { weights[index] = 0 }
-            for _ in 0..<n { weights[Int(generator.next() % UInt64(n))] += 1 }
-            differences.append(statistic.evaluate(new, weights: weights) - statistic.evaluate(old, weights: weights))
-        }
+        var differences = resampledDifferences(old: old, new: new, statistic: statistic, resamples: resamples, seed: seed)
         differences.sort()
         let alpha = (1 - confidence) / 2
         let lower = quantile(differences, alpha)
@@ -84,6 +76,96 @@ public enum PairedTests {
         let atOrAbove = differences.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
         let pValue = min(1, 2 * Double(min(atOrBelow, atOrAbove)) / Double(resamples))
         return BootstrapInterval(estimate: observed, lower: lower, upper: upper, pValue: pValue, resamples: resamples)
+    }
+
+    /// new − old for each resample: the fast path, accumulating each draw's contribution directly.
+    ///
+    /// Means sum the drawn values; POPE's statistics count the drawn (predicted, label) pairs.
+    /// Same draws as `resampledDifferencesByWeights`, its plain twin that the tests compare against.
+    static func resampledDifferences(old: [[Double]], new: [[Double]], statistic: PairedStatistic,
+                                     resamples: Int, seed: UInt64) -> [Double] {
+        switch statistic {
+        case .binary, .mean:
+            var scale = 1.0
+            if case .mean(_, let s) = statistic { scale = s }
+            return meanDifferences(old.map { $0[0] }, new.map { $0[0] }, scale: scale, resamples: resamples, seed: seed)
+        case .yesNo(let key):
+            // 2·predicted + label: 3 true positive, 2 false positive, 1 false negative, 0 true negative.
+            let code = { (row: [Double]) in UInt8((row[0] >= 0.5 ? 2 : 0) + (row[1] >= 0.5 ? 1 : 0)) }
+            return yesNoDifferences(old.map(code), new.map(code), key: key, resamples: resamples, seed: seed)
+        }
+    }
+
+    static func meanDifferences(_ old: [Double], _ new: [Double], scale: Double, resamples: Int, seed: UInt64) -> [Double] {
+        let n = old.count
+        var generator = SplitMix64(seed: seed)
+        var out = [Double]()
+        out.reserveCapacity(resamples)
+        old.withUnsafeBufferPointer { a in
+            new.withUnsafeBufferPointer { b in
+                for _ in 0..<resamples {
+                    var sumOld = 0.0, sumNew = 0.0
+                    for _ in 0..<n {
+                        let index = Int(generator.next() % UInt64(n))
+                        sumOld += a[index]
+                        sumNew += b[index]
+                    }
+                    out.append((sumNew / Double(n) - sumOld / Double(n)) * scale)
+                }
+            }
+        }
+        return out
+    }
+
+    static func yesNoDifferences(_ old: [UInt8], _ new: [UInt8], key: String, resamples: Int, seed: UInt64) -> [Double] {
+        let n = old.count
+        var generator = SplitMix64(seed: seed)
+        var out = [Double]()
+        out.reserveCapacity(resamples)
+        old.withUnsafeBufferPointer { a in
+            new.withUnsafeBufferPointer { b in
+                for _ in 0..<resamples {
+                    var countsOld: (Int, Int, Int, Int) = (0, 0, 0, 0), countsNew: (Int, Int, Int, Int) = (0, 0, 0, 0)
+                    for _ in 0..<n {
+                        let index = Int(generator.next() % UInt64(n))
+                        switch a[index] { case 3: countsOld.3 += 1; case 2: countsOld.2 += 1; case 1: countsOld.1 += 1; default: countsOld.0 += 1 }
+                        switch b[index] { case 3: countsNew.3 += 1; case 2: countsNew.2 += 1; case 1: countsNew.1 += 1; default: countsNew.0 += 1 }
+                    }
+                    out.append(yesNoStatistic(key, countsNew) - yesNoStatistic(key, countsOld))
+                }
+            }
+        }
+        return out
+    }
+
+    /// POPE's statistic from (true negatives, false negatives, false positives, true positives).
+    static func yesNoStatistic(_ key: String, _ counts: (Int, Int, Int, Int)) -> Double {
+        let tp = Double(counts.3), fp = Double(counts.2), fn = Double(counts.1)
+        let total = Double(counts.0 + counts.1 + counts.2 + counts.3)
+        let precision = tp + fp > 0 ? tp / (tp + fp) : 0
+        let recall = tp + fn > 0 ? tp / (tp + fn) : 0
+        switch key {
+        case "precision": return precision
+        case "recall": return recall
+        case "yesRatio": return total > 0 ? (tp + fp) / total : 0
+        default: return precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0
+        }
+    }
+
+    /// The plain twin of `resampledDifferences`: the same draws as per-sample weights, and the
+    /// statistic recomputed from every row each time.
+    static func resampledDifferencesByWeights(old: [[Double]], new: [[Double]], statistic: PairedStatistic,
+                                              resamples: Int, seed: UInt64) -> [Double] {
+        let n = old.count
+        var generator = SplitMix64(seed: seed)
+        var weights = [Int](repeating: 0, count: n)
+        var differences: [Double] = []
+        for _ in 0..<resamples {
+            for index in weights.indices { weights[index] = 0 }
+            for _ in 0..<n { weights[Int(generator.next() % UInt64(n))] += 1 }
+            differences.append(statistic.evaluate(new, weights: weights) - statistic.evaluate(old, weights: weights))
+        }
+        return differences
     }
 
     /// Linear-interpolated quantile of sorted values (type 7, as numpy's default).
