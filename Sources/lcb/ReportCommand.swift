@@ -85,7 +85,8 @@ struct ReportCommand: ParsableCommand {
                     // Rendering an old revision or a stored run into Reports/<spec> would overwrite
                     // the current report with older numbers: ask where it should go.
                     guard out != nil else {
-                        throw ValidationError("'\(source)' is \(reference); give --out DIR for its report (Reports/\(results.spec) holds the current one).")
+                        let kind = { if case .run = reference { return "a stored run" } else { return "a git revision" } }()
+                        throw ValidationError("'\(source)' is \(kind) (\(reference)); give --out DIR for its report, since Reports/\(results.spec) holds the current one.")
                     }
                     defaultOut = here
                 }
