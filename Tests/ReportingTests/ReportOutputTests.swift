@@ -102,8 +102,10 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
                                       standardErrors: true, caption: "Two models", label: "tab:two", definedAt: .fileStart("x"))
         let extra = try LaTeXTableRenderer().render(try ResultTableBuilder().build(grouped, spec: nil, results: twoModels), source: "x")
         #expect(extra.contains("\\multirow{6}{*}{tiny\\_llama}"))
+        // And the LaTeX form of a diff (arrows, Δ, α in math mode).
+        let diff = try DiffRenderer.render(ResultDiffer().diff(old: TestData.run("run-a"), new: TestData.run("run-b")), format: .tex)
         if let index = files.firstIndex(where: { $0.path == "report.tex" }) {
-            files[index] = ReportFile(path: "report.tex", text: files[index].text.replacingOccurrences(of: "\\end{document}", with: extra + "\\end{document}"))
+            files[index] = ReportFile(path: "report.tex", text: files[index].text.replacingOccurrences(of: "\\end{document}", with: extra + diff + "\\end{document}"))
         }
         try ReportBuilder.write(files, to: folder)
         let process = Process()

@@ -71,9 +71,9 @@ public enum DiffRenderer {
 
     static func latex(_ diff: ResultDiff, decimals: Int) -> String {
         let e = LaTeXTableRenderer.escape
-        var out = "% lcb diff \(e(diff.old)) -> \(e(diff.new)); needs booktabs.\n\\begin{table}[t]\n  \\centering\n  \\small\n"
+        var out = "% lcb diff \(e(diff.old)) -> \(e(diff.new)); needs booktabs and adjustbox.\n\\begin{table}[t]\n  \\centering\n  \\small\n"
         out += "  \\caption{Changes from \\texttt{\(e(diff.old))} to \\texttt{\(e(diff.new))}}\n"
-        out += "  \\begin{tabular}{llrrrl}\n    \\toprule\n    cell & metric & old & new & $\\Delta$ & test \\\\\n    \\midrule\n"
+        out += "  \\begin{adjustbox}{max width=\\linewidth}\n  \\begin{tabular}{llrrrl}\n    \\toprule\n    cell & metric & old & new & $\\Delta$ & test \\\\\n    \\midrule\n"
         for change in diff.changes {
             var delta = LaTeXTableRenderer.math(NumberText.signed(change.delta, decimals: decimals))
             if change.significant { delta = "\\textbf{\(delta)}" }
@@ -82,7 +82,7 @@ public enum DiffRenderer {
                           e(testText(change, alpha: diff.alpha, decimals: decimals)).replacingOccurrences(of: "→", with: "$\\to$")]
             out += "    " + fields.joined(separator: " & ") + " \\\\\n"
         }
-        out += "    \\bottomrule\n  \\end{tabular}\n"
+        out += "    \\bottomrule\n  \\end{tabular}\n  \\end{adjustbox}\n"
         var notes: [String] = []
         if !diff.added.isEmpty { notes.append("Added: " + diff.added.map(e).joined(separator: ", ") + ".") }
         if !diff.removed.isEmpty { notes.append("Removed: " + diff.removed.map(e).joined(separator: ", ") + ".") }
