@@ -21,6 +21,7 @@ struct LCB: AsyncParsableCommand {
             TokenizeCommand.self,
             InspectCommand.self,
             PlanCommand.self,
+            BenchKernelsCommand.self,
         ]
     )
 

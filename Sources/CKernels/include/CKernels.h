@@ -5,6 +5,9 @@
 int lcb_cpu_has_avx2(void);
 int lcb_cpu_has_avx512f(void);
 
+// Each kernel family keeps its public declarations in its own header.
+#include "threads_pool.h"
+#include "dense_kernels.h"
 #include "quant_kernels.h"
 
 #endif
