@@ -95,10 +95,11 @@ public struct ResultDiffer: Sendable {
             }
             // With one group among a cell's metrics (a suite of one probe), every sample is in it.
             let groups = Set(cell.metrics.compactMap { MetricCatalog.split($0.key).group })
+            var counts: [String: [PairedTests.ResampledCounts]] = [:]
             for metric in cell.metrics {
                 guard let previous = before.metrics.first(where: { $0.key == metric.key }) else { continue }
                 changes.append(compare(cell: name, old: previous, new: metric, oldSamples: before.samples, newSamples: cell.samples,
-                                       singleGroup: groups.count == 1))
+                                       singleGroup: groups.count == 1, counts: &counts))
             }
         }
 
@@ -117,7 +118,7 @@ public struct ResultDiffer: Sendable {
 
     func compare(cell: String, old: MetricResult, new: MetricResult,
                  oldSamples: [String: SampleComponents], newSamples: [String: SampleComponents],
-                 singleGroup: Bool = false) -> ResultDiff.MetricChange {
+                 singleGroup: Bool, counts: inout [String: [PairedTests.ResampledCounts]]) -> ResultDiff.MetricChange {
         let scale = MetricCatalog.displayScale(forKey: new.key)
         let delta = (new.value - old.value) * scale
         var test = ResultDiff.PairedTest(method: "none", pairs: 0)
@@ -158,8 +159,22 @@ public struct ResultDiffer: Sendable {
                 test.wrongToRight = c
                 significant = p < alpha
             } else {
-                let interval = PairedTests.pairedBootstrap(old: oldRows, new: newRows, statistic: statistic,
+                let interval: BootstrapInterval
+                if case .yesNo(let key) = statistic {
+                    // Precision, recall, F1 and yes ratio of one cell share one set of resampled counts.
+                    let cacheKey = group ?? ""
+                    let resampled = counts[cacheKey] ?? PairedTests.yesNoCounts(
+                        PairedTests.yesNoCodes(oldRows), PairedTests.yesNoCodes(newRows), resamples: resamples, seed: seed)
+                    counts[cacheKey] = resampled
+                    let all = [Int](repeating: 1, count: oldRows.count)
+                    let observed = statistic.evaluate(newRows, weights: all) - statistic.evaluate(oldRows, weights: all)
+                    interval = PairedTests.interval(
+                        estimate: observed, confidence: confidence,
+                        differences: oldRows.count > 1 ? resampled.map { PairedTests.yesNoStatistic(key, $0.new) - PairedTests.yesNoStatistic(key, $0.old) } : [])
+                } else {
+                    interval = PairedTests.pairedBootstrap(old: oldRows, new: newRows, statistic: statistic,
                                                            confidence: confidence, resamples: resamples, seed: seed)
+                }
                 test.method = "paired-bootstrap"
                 test.pValue = interval.pValue
                 let componentScale = MetricCatalog.displayScale(forKey: new.key)

@@ -66,16 +66,24 @@ public enum PairedTests {
         guard n > 1, resamples > 1 else {
             return BootstrapInterval(estimate: observed, lower: observed, upper: observed, pValue: 1, resamples: 0)
         }
-        var differences = resampledDifferences(old: old, new: new, statistic: statistic, resamples: resamples, seed: seed)
-        differences.sort()
+        let differences = resampledDifferences(old: old, new: new, statistic: statistic, resamples: resamples, seed: seed)
+        return interval(estimate: observed, confidence: confidence, differences: differences)
+    }
+
+    /// The percentile interval and two-sided p-value of resampled differences.
+    static func interval(estimate: Double, confidence: Double, differences: [Double]) -> BootstrapInterval {
+        guard differences.count > 1 else {
+            return BootstrapInterval(estimate: estimate, lower: estimate, upper: estimate, pValue: 1, resamples: 0)
+        }
+        let differences = differences.sorted()
         let alpha = (1 - confidence) / 2
         let lower = quantile(differences, alpha)
         let upper = quantile(differences, 1 - alpha)
         // Two-sided bootstrap p-value: how often the resampled difference falls on the other side of 0.
         let atOrBelow = differences.reduce(0) { $0 + ($1 <= 0 ? 1 : 0) }
         let atOrAbove = differences.reduce(0) { $0 + ($1 >= 0 ? 1 : 0) }
-        let pValue = min(1, 2 * Double(min(atOrBelow, atOrAbove)) / Double(resamples))
-        return BootstrapInterval(estimate: observed, lower: lower, upper: upper, pValue: pValue, resamples: resamples)
+        let pValue = min(1, 2 * Double(min(atOrBelow, atOrAbove)) / Double(differences.count))
+        return BootstrapInterval(estimate: estimate, lower: lower, upper: upper, pValue: pValue, resamples: differences.count)
     }
 
     /// new − old for each resample: the fast path, accumulating each draw's contribution directly.
@@ -91,8 +99,7 @@ public enum PairedTests {
             return meanDifferences(old.map { $0[0] }, new.map { $0[0] }, scale: scale, resamples: resamples, seed: seed)
         case .yesNo(let key):
             // 2·predicted + label: 3 true positive, 2 false positive, 1 false negative, 0 true negative.
-            let code = { (row: [Double]) in UInt8((row[0] >= 0.5 ? 2 : 0) + (row[1] >= 0.5 ? 1 : 0)) }
-            return yesNoDifferences(old.map(code), new.map(code), key: key, resamples: resamples, seed: seed)
+            return yesNoDifferences(yesNoCodes(old), yesNoCodes(new), key: key, resamples: resamples, seed: seed)
         }
     }
 
@@ -118,9 +125,20 @@ public enum PairedTests {
     }
 
     static func yesNoDifferences(_ old: [UInt8], _ new: [UInt8], key: String, resamples: Int, seed: UInt64) -> [Double] {
+        yesNoCounts(old, new, resamples: resamples, seed: seed).map { yesNoStatistic(key, $0.new) - yesNoStatistic(key, $0.old) }
+    }
+
+    /// Confusion counts (true negatives, false negatives, false positives, true positives) of both
+    /// runs for each resample: one pass serves precision, recall, F1 and the yes ratio.
+    public struct ResampledCounts: Sendable {
+        public var old: (Int, Int, Int, Int)
+        public var new: (Int, Int, Int, Int)
+    }
+
+    static func yesNoCounts(_ old: [UInt8], _ new: [UInt8], resamples: Int, seed: UInt64) -> [ResampledCounts] {
         let n = old.count
         var generator = SplitMix64(seed: seed)
-        var out = [Double]()
+        var out = [ResampledCounts]()
         out.reserveCapacity(resamples)
         old.withUnsafeBufferPointer { a in
             new.withUnsafeBufferPointer { b in
@@ -131,11 +149,16 @@ public enum PairedTests {
                         switch a[index] { case 3: countsOld.3 += 1; case 2: countsOld.2 += 1; case 1: countsOld.1 += 1; default: countsOld.0 += 1 }
                         switch b[index] { case 3: countsNew.3 += 1; case 2: countsNew.2 += 1; case 1: countsNew.1 += 1; default: countsNew.0 += 1 }
                     }
-                    out.append(yesNoStatistic(key, countsNew) - yesNoStatistic(key, countsOld))
+                    out.append(ResampledCounts(old: countsOld, new: countsNew))
                 }
             }
         }
         return out
+    }
+
+    /// 2·predicted + label for each (predictedYes, labelYes) row.
+    static func yesNoCodes(_ rows: [[Double]]) -> [UInt8] {
+        rows.map { UInt8(($0[0] >= 0.5 ? 2 : 0) + ($0[1] >= 0.5 ? 1 : 0)) }
     }
 
     /// POPE's statistic from (true negatives, false negatives, false positives, true positives).
