@@ -139,11 +139,11 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         return nil
     }()
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    func run(_ arguments: [String], in directory: URL = TestData.folder) throws -> (status: Int32, stdout: String, stderr: String) {
         let process = Process()
         process.executableURL = Self.executable
         process.arguments = arguments
-        process.currentDirectoryURL = TestData.folder
+        process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -180,5 +180,33 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         let noResults = try run(["report", "demo.yaml", "--out", out.path])
         #expect(noResults.status == 1)
         #expect(noResults.stderr.contains("no results found"))
+    }
+
+    @Test(.enabled(if: executable != nil)) func revisionsNeedAnOutputFolderAndDiffThroughGit() throws {
+        let repository = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-cli-\(UUID().uuidString)")
+        let reports = repository.appendingPathComponent("Reports/demo")
+        try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repository) }
+        for (run, message) in [("run-a", "a"), ("run-b", "b")] {
+            for name in ["results.json", "samples.jsonl", "manifest.json"] {
+                let target = reports.appendingPathComponent(name)
+                try? FileManager.default.removeItem(at: target)
+                try FileManager.default.copyItem(at: TestData.folder.appendingPathComponent("\(run)/\(name)"), to: target)
+            }
+            if message == "a" { _ = try Git.run(["init", "-q"], in: repository) }
+            _ = try Git.run(["add", "."], in: repository)
+            _ = try Git.run(["-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-q", "-m", message], in: repository)
+        }
+        let refused = try run(["report", "HEAD~1"], in: repository)
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("'HEAD~1' is a git revision (HEAD~1:./Reports/demo); give --out DIR"))
+        let out = repository.appendingPathComponent("old-report")
+        let rendered = try run(["report", "HEAD~1", "--out", out.path, "--format", "csv"], in: repository)
+        #expect(rendered.status == 0, "\(rendered.stderr)")
+        let csv = try String(contentsOf: out.appendingPathComponent("results.csv"), encoding: .utf8)
+        #expect(csv.contains("uniform/bits=2"))  // only the older revision has it
+        let guarded = try run(["diff", "HEAD~1", "HEAD", "--fail-on-regression", "1"], in: repository)
+        #expect(guarded.status == 1)
+        #expect(guarded.stdout.contains("| main/tiny-gemma/kivi/bits=2/probes | exactMatch | 71.00 | 59.00 | -12.00 |"))
     }
 }
