@@ -54,7 +54,10 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Reporting: result tables, renderers, templates, diff + statistics.
-        .target(name: "Reporting", dependencies: ["Execution"]),
+        .target(name: "Reporting", dependencies: [
+            "Execution", "SpecLanguage", "Datasets",
+            .product(name: "Collections", package: "swift-collections"),
+        ]),
         // CLI: argument parsing and wiring only.
         .executableTarget(name: "lcb", dependencies: [
             "SpecLanguage", "Planning", "Engine", "Quantization", "Datasets", "Execution", "Reporting",
@@ -70,7 +73,7 @@ let package = Package(
         .testTarget(name: "ExecutionTests", dependencies: [
             "Execution", "Planning", "SpecLanguage", "Engine", "Datasets", "TestSupport",
         ]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SpecLanguage", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,8 @@ struct LCB: AsyncParsableCommand {
             RunCommand.self,
             CacheCommand.self,
             DataCommand.self,
+            ReportCommand.self,
+            DiffCommand.self,
             TokenizeCommand.self,
             InspectCommand.self,
             PlanCommand.self,
