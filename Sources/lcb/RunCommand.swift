@@ -2,6 +2,7 @@ import ArgumentParser
 import Execution
 import Foundation
 import Planning
+import Reporting
 import SpecLanguage
 
 /// `lcb run SPEC`: runs everything the spec asks for that the store does not already hold.
@@ -95,7 +96,19 @@ struct RunCommand: ParsableCommand {
             warn: { message in
                 if verbose { FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
             })
-        FileHandle.standardError.write(Data(Self.summary(outcome, verbose: verbose).utf8))
+        var summary = Self.summary(outcome, verbose: verbose)
+        if !checked.tables.isEmpty {
+            // The spec's tables, as `lcb report` renders them, beside the results.
+            do {
+                let results = try ReportFolderReader(files: FolderFileAccess(folder: outcome.reportFolder)).read()
+                let files = try ReportBuilder().build(spec: checked, results: results, formats: nil, plots: false)
+                let written = try ReportBuilder.write(files, to: outcome.reportFolder)
+                summary += "tables: " + written.map(\.lastPathComponent).joined(separator: ", ") + "\n"
+            } catch {
+                summary += "warning: the spec's tables were not rendered: \(error)\n"
+            }
+        }
+        FileHandle.standardError.write(Data(summary.utf8))
         if !outcome.succeeded { throw ExitCode(1) }
     }
 

@@ -166,7 +166,11 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
             let result = try runLCB(["run", "captions.yaml", "--quiet", "--reports", "Reports"], in: folder)
             #expect(result.status == 0, "\(result.stderr)")
             let report = folder.appendingPathComponent("Reports/captions")
-            reports.append(try ["samples.jsonl", "results.json"].map { try Data(contentsOf: report.appendingPathComponent($0)) })
+            // The spec's table is rendered beside the results (Reporting, as `lcb report` does it).
+            #expect(result.stderr.contains("tables: main.md, main.csv"))
+            reports.append(try ["samples.jsonl", "results.json", "main.md", "main.csv"].map {
+                try Data(contentsOf: report.appendingPathComponent($0))
+            })
         }
         #expect(reports[0] == reports[1])
         #expect(String(decoding: reports[0][1], as: UTF8.self).contains("CIDEr-D"))
