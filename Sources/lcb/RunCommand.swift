@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Threads for the engine's kernels (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Folder the reports go to (default: Reports).")
+    @Option(help: "Folder the reports go to.")
     var reports: String = "Reports"
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan and what the store already holds; compute nothing.")
@@ -45,7 +45,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print only errors and the final summary.")
     var quiet = false
 
-    @Flag(help: "Also print every failure as it happens and cache warnings.")
+    @Flag(help: "Also print cache warnings, and every failure in the summary (not only the first 10).")
     var verbose = false
 
     func validate() throws {
