@@ -15,8 +15,8 @@ struct RunCommand: ParsableCommand {
             --store, or $LCB_HOME/store.sqlite) does not hold yet: vision features once per image \
             (cached on disk), one full-precision prefill shared by the KV configurations that allow \
             it, each answer committed as it finishes. Kill it at any moment and run it again: \
-            finished samples are not recomputed. Writes samples.jsonl, results.json and \
-            manifest.json to Reports/<spec name>/. Exit status: 0 ok, 1 when the spec has errors or \
+            finished samples are not recomputed. Writes samples.jsonl, results.json, \
+            manifest.json and the spec's tables to Reports/<spec name>/. Exit status: 0 ok, 1 when the spec has errors or \
             a sample failed, 2 for usage errors. See docs/running.md.
             """
     )
