@@ -2,8 +2,17 @@ import Foundation
 import Testing
 @testable import Execution
 
-/// A fresh temporary folder per test.
+/// Removes this process's temporary folders when the test process exits.
+private let removeFoldersAtExit: Void = {
+    atexit {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-execution-tests-\(getpid())")
+        try? FileManager.default.removeItem(at: root)
+    }
+}()
+
+/// A fresh temporary folder per test (all removed when the test process exits).
 func temporaryFolder(_ name: String = #function) -> URL {
+    _ = removeFoldersAtExit
     let url = FileManager.default.temporaryDirectory
         .appendingPathComponent("lcb-execution-tests-\(ProcessInfo.processInfo.processIdentifier)")
         .appendingPathComponent(name.filter { $0.isLetter || $0.isNumber } + "-" + UUID().uuidString.prefix(8))
