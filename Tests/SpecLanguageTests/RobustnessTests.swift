@@ -3,19 +3,6 @@ import Testing
 import TestSupport
 @testable import SpecLanguage
 
-/// A small seeded generator (SplitMix64) so every failure is reproducible from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Feeds mutated and random YAML to the whole loader: it must always return, quickly, with
 /// well-formed diagnostics, and never produce a spec alongside an error.
 @Suite struct RobustnessTests {
