@@ -90,10 +90,6 @@ struct ReferenceFixture: Decodable {
     }
 }
 
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}
-
 func sumSquaredError(_ a: [Float], _ b: [Float]) -> Double {
     zip(a, b).reduce(0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
 }
