@@ -7,32 +7,10 @@ import Testing
 /// The built `lcb` executable (`swift build` puts it beside the test bundle).
 let lcbExecutable = Fixtures.packageRoot.appendingPathComponent(".build/debug/lcb")
 
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
 /// Runs the built `lcb` with `arguments` in `folder`, `LCB_HOME` pointing into it.
-func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = lcbExecutable
-    process.arguments = arguments
-    process.currentDirectoryURL = folder
-    var environment = ProcessInfo.processInfo.environment
-    environment["LCB_HOME"] = folder.appendingPathComponent("home").path
-    process.environment = environment
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    // Read both pipes before waiting, so a full pipe never blocks the child.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+func runLCB(_ arguments: [String], in folder: URL) throws -> LCBProcessResult {
+    try LCBProcess.run(arguments, in: folder, environment: ["LCB_HOME": folder.appendingPathComponent("home").path],
+                       executable: lcbExecutable)
 }
 
 /// End-to-end runs of the real engine on the committed tiny checkpoints.

@@ -130,28 +130,10 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
 
 /// Runs the built `lcb report` and `lcb diff` (beside the test bundle) for exit codes and outputs.
 @Suite struct ReportCommandLineTests {
-    static let executable: URL? = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for folder in [here, here.deletingLastPathComponent()] {
-            let candidate = folder.appendingPathComponent("lcb")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }()
+    static let executable = LCBProcess.executable
 
-    func run(_ arguments: [String], in directory: URL = TestData.folder) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String], in directory: URL = TestData.folder) throws -> LCBProcessResult {
+        try LCBProcess.run(arguments, in: directory)
     }
 
     @Test(.enabled(if: executable != nil)) func diffExitCodes() throws {
