@@ -25,6 +25,8 @@ let package = Package(
         // libpng/libjpeg report errors by longjmp, which Swift cannot catch: the decode calls that
         // need setjmp live in this small C target.
         .target(name: "CImageSupport", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
+        // The result store's SQLite (system libsqlite3, as GRDB's GRDBSQLite target does it).
+        .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
 
         // Spec: YAML front end, typed spec, checker, diagnostics.
         .target(name: "SpecLanguage", dependencies: [
@@ -48,11 +50,14 @@ let package = Package(
         ]),
         // Execution: scheduler, result store, feature cache, provenance.
         .target(name: "Execution", dependencies: [
-            "Planning", "Engine", "Quantization", "Datasets",
+            "Planning", "Engine", "Quantization", "Datasets", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Reporting: result tables, renderers, templates, diff + statistics.
-        .target(name: "Reporting", dependencies: ["Execution"]),
+        .target(name: "Reporting", dependencies: [
+            "Execution", "SpecLanguage", "Datasets",
+            .product(name: "Collections", package: "swift-collections"),
+        ]),
         // CLI: argument parsing and wiring only.
         .executableTarget(name: "lcb", dependencies: [
             "SpecLanguage", "Planning", "Engine", "Quantization", "Datasets", "Execution", "Reporting",
@@ -65,8 +70,10 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"]),
         .testTarget(name: "QuantizationTests", dependencies: ["Quantization", "Engine", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "TestSupport"]),
-        .testTarget(name: "ExecutionTests", dependencies: ["Execution", "TestSupport"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "TestSupport"]),
+        .testTarget(name: "ExecutionTests", dependencies: [
+            "Execution", "Planning", "SpecLanguage", "Engine", "Datasets", "TestSupport",
+        ]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "SpecLanguage", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -15,7 +15,11 @@ struct LCB: AsyncParsableCommand {
         subcommands: [
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
+            RunCommand.self,
+            CacheCommand.self,
             DataCommand.self,
+            ReportCommand.self,
+            DiffCommand.self,
             TokenizeCommand.self,
             InspectCommand.self,
             GenerateCommand.self,

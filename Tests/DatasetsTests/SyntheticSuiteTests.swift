@@ -122,18 +122,60 @@ struct SyntheticSuiteTests {
         #expect(Array(longer.scenes.filter { $0.name.hasPrefix("images/spatial-") }.map(\.scene).prefix(prefix.count)) == prefix)
     }
 
+    /// The one reference answer of a generic JSONL question line (nil unless there is exactly one).
+    static func onlyAnswer(_ record: [String: Any]) -> String? {
+        guard let answers = record["answers"] as? [String], answers.count == 1 else { return nil }
+        return answers[0]
+    }
+
     /// FNV-1a 64-bit, a checksum that needs no crypto library.
     static func fnv1a64(_ bytes: some Sequence<UInt8>) -> UInt64 {
         bytes.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01B3 }
     }
 
+    @Test("the loaders read this seed's samples unchanged")
+    func loadedSamplesGolden() throws {
+        // What the question files mean, independent of their JSON layout: every probe's file
+        // loaded by its format's loader, image paths made relative, checksummed.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-synthetic-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Self.suite.write(to: folder)
+        let root = folder.standardizedFileURL.path + "/"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var checksums: [String: String] = [:]
+        for probe in SyntheticProbe.allCases {
+            let format = try #require(DatasetFormat(rawValue: probe.format))
+            var samples = try DatasetLoader.load(format, at: DatasetLocation(path: folder.appendingPathComponent(probe.file).path),
+                                                 options: LoadOptions(checkImages: false))
+            #expect(!samples.isEmpty)
+            for index in samples.indices {
+                let path = try #require(samples[index].imagePath)
+                #expect(path.hasPrefix(root))
+                samples[index].imagePath = String(path.dropFirst(root.count))
+            }
+            checksums[probe.rawValue] = String(Self.fnv1a64(try encoder.encode(samples)), radix: 16)
+        }
+        #expect(checksums == Self.goldenSamples, "\(checksums)")
+    }
+
+    // Recorded before the suite wrote through DatasetRecords and unchanged by it.
+    static let goldenSamples: [String: String] = [
+        "bias": "1464ef048170e14d", "hallucination": "321549f09febbfdd", "illusion": "248902cc649a0615",
+        "knowledge": "9efd0f46b6c2155e", "language_generation": "e63679b3906a7890", "reasoning": "89781642e472ae21",
+        "recognition": "d9469fafb5ff762", "spatial": "f5d51be0f2ffa7ed", "stereotypes": "290b597c85ae7269",
+        "toxicity": "f1240215140a5de1",
+    ]
+
     @Test("this seed's data stays fixed across machines and releases")
     func golden() throws {
         // Recorded from the first run. A change here means every seed now gives other data:
-        // do it only on purpose, and bump ProbeGenerator.version with it.
+        // do it only on purpose, and bump ProbeGenerator.version with it. (Re-recorded once without a
+        // bump for the four generic JSONL files, when the suite moved to DatasetRecords: `answer`
+        // became `answers`, and the loaded samples stayed identical, as `loadedSamplesGolden` pins.)
         #expect(ProbeGenerator.version == 1)
         let first = try #require(String(decoding: Self.file("recognition.jsonl"), as: UTF8.self).split(separator: "\n").first)
-        #expect(first == #"{"answer":"white","answer_type":"short","id":"recognition-0-color","image":"images/recognition-0000.png","kind":"color","probe":"recognition","question":"What color is the cross?"}"#)
+        #expect(first == #"{"answer_type":"short","answers":["white"],"id":"recognition-0-color","image":"images/recognition-0000.png","kind":"color","probe":"recognition","question":"What color is the cross?"}"#)
         var files: [String: String] = [:]
         for (name, contents) in Self.suite.files { files[name] = String(Self.fnv1a64(contents), radix: 16) }
         let pixels = Self.suite.scenes.prefix(40).flatMap { SceneRenderer.render($0.scene).pixels }
@@ -145,9 +187,9 @@ struct SyntheticSuiteTests {
     static let goldenFiles: [String: String] = [
         "captions.json": "798d3326b0c327c8", "counterfactual_bias.jsonl": "5a8e5a71041d64f8",
         "counterfactual_stereotypes.jsonl": "e255c2d90dfe91a5", "counterfactual_toxicity.jsonl": "cec32f625d1174ff",
-        "hallusion.json": "bd6f9ef7065314dd", "knowledge.jsonl": "f2621d0affeae688", "pope.jsonl": "e194bff51afd300b",
-        "reasoning.jsonl": "fbfd2d4926a9cd51", "recognition.jsonl": "622c0d276c3ac098", "scenes.jsonl": "ab593c5c8c0e5f6c",
-        "spatial.jsonl": "15c72d625dc8f039", "suite.json": "aa4a879ae20b8668",
+        "hallusion.json": "bd6f9ef7065314dd", "knowledge.jsonl": "f8883d9e42613e4c", "pope.jsonl": "e194bff51afd300b",
+        "reasoning.jsonl": "b019bd0a4ea1c211", "recognition.jsonl": "1b3b1d2fa42f311a", "scenes.jsonl": "ab593c5c8c0e5f6c",
+        "spatial.jsonl": "f5f6c3ba94757e9b", "suite.json": "aa4a879ae20b8668",
     ]
     static let goldenPixels = "db40ecbcc731e808"
 
@@ -177,7 +219,7 @@ struct SyntheticSuiteTests {
         #expect(recognition.count == 24 * 3)
         for record in recognition {
             let scene = try #require(Self.scene(record["image"] as? String ?? ""))
-            let question = try #require(record["question"] as? String), answer = try #require(record["answer"] as? String)
+            let question = try #require(record["question"] as? String), answer = try #require(Self.onlyAnswer(record))
             switch record["kind"] as? String {
             case "color":
                 let shape = try #require(scene.objects.first { question == "What color is the \($0.shape.rawValue)?" })
@@ -198,7 +240,7 @@ struct SyntheticSuiteTests {
             let question = try #require(record["question"] as? String)
             let object = try #require(scene.objects.first { question.contains("the \($0.color.rawValue) shape") })
             let expected = record["kind"] as? String == "corners" ? String(object.shape.corners) : (object.shape.isRound ? "yes" : "no")
-            #expect(record["answer"] as? String == expected)
+            #expect(record["answers"] as? [String] == [expected])
         }
     }
 
@@ -209,7 +251,7 @@ struct SyntheticSuiteTests {
         var answers: [String: Int] = [:]
         for record in records {
             let scene = try #require(Self.scene(record["image"] as? String ?? ""))
-            let question = try #require(record["question"] as? String), answer = try #require(record["answer"] as? String)
+            let question = try #require(record["question"] as? String), answer = try #require(Self.onlyAnswer(record))
             answers[answer, default: 0] += 1
             let a = try #require(scene.objects.first { question.hasPrefix("Is the \($0.name) ") })
             let b = try #require(scene.objects.first { question.hasSuffix("the \($0.name)?") })
@@ -222,7 +264,7 @@ struct SyntheticSuiteTests {
     func reasoning() throws {
         for record in try Self.lines("reasoning.jsonl") {
             let scene = try #require(Self.scene(record["image"] as? String ?? ""))
-            let question = try #require(record["question"] as? String), answer = try #require(record["answer"] as? String)
+            let question = try #require(record["question"] as? String), answer = try #require(Self.onlyAnswer(record))
             switch record["kind"] as? String {
             case "size_comparison":
                 let a = try #require(scene.objects.first { question.hasPrefix("Is the \($0.name) bigger") })

@@ -41,8 +41,7 @@ enum ImageFixtures {
 
     static let manifest: Manifest = {
         do {
-            let data = try Data(contentsOf: Fixtures.url("images/manifest.json"))
-            return try JSONDecoder().decode(Manifest.self, from: data)
+            return try Fixtures.decodeJSON(Manifest.self, "images/manifest.json")
         } catch {
             preconditionFailure("Tests/Fixtures/images/manifest.json is unreadable (\(error)); run Tools/fixtures/images.py")
         }
@@ -56,10 +55,7 @@ enum ImageFixtures {
     static func bytes(_ relative: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: url(relative))) }
 
     static func floats(_ relative: String) throws -> [Float] {
-        let data = try Data(contentsOf: url(relative))
-        return data.withUnsafeBytes { raw in
-            (0..<(data.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        }
+        Fixtures.littleEndianFloats(try Data(contentsOf: url(relative)))
     }
 
     /// FNV-1a 64-bit, as the fixture script computes it.

@@ -1,19 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Engine
-
-/// Deterministic pseudo-random numbers (SplitMix64) so failures reproduce.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Weight element types as test arguments.
 enum WeightType: String, CaseIterable, Sendable, CustomTestStringConvertible {
@@ -32,7 +20,7 @@ final class LinearCase: @unchecked Sendable {
     let weights: WeightMatrix
 
     init(type: WeightType, rows: Int, outFeatures: Int, inFeatures: Int, withBias: Bool, seed: UInt64) {
-        var random = SplitMix64(seed: seed)
+        var random = SeededGenerator(seed: seed)
         self.rows = rows
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures

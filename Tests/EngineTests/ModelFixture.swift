@@ -39,10 +39,3 @@ struct ModelFixture: CustomStringConvertible, Sendable {
 
     var isMultimodal: Bool { Self.multimodal.contains(name) }
 }
-
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    precondition(a.count == b.count, "lengths differ: \(a.count) vs \(b.count)")
-    var worst: Float = 0
-    for i in a.indices { worst = max(worst, abs(a[i] - b[i])) }
-    return worst
-}

@@ -15,8 +15,7 @@ struct PromptExpectation: Decodable, Sendable {
 @Suite("Prompt templates")
 struct PromptTemplateTests {
     static func expectations(_ name: String) throws -> [PromptExpectation] {
-        let data = try Data(contentsOf: Fixtures.url("tokenizer/\(name)/prompts.json"))
-        return try JSONDecoder().decode([PromptExpectation].self, from: data)
+        try Fixtures.decodeJSON([PromptExpectation].self, "tokenizer/\(name)/prompts.json")
     }
 
     @Test func rendersTheDocumentedFormats() {

@@ -49,8 +49,7 @@ enum TokenizerFixtures {
     }
 
     static func expectations(_ name: String) throws -> TokenizerExpectations {
-        let data = try Data(contentsOf: Fixtures.url("tokenizer/\(name)/expected.json"))
-        return try JSONDecoder().decode(TokenizerExpectations.self, from: data)
+        try Fixtures.decodeJSON(TokenizerExpectations.self, "tokenizer/\(name)/expected.json")
     }
 
     /// The performance input, built exactly as the fixture script builds it.

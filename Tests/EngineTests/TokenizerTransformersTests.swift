@@ -24,8 +24,7 @@ struct TokenizerTransformersTests {
     static let names = ["llama", "llama-nonlegacy", "gemma"]
 
     static func expectations(_ name: String) throws -> TransformersExpectations {
-        let data = try Data(contentsOf: Fixtures.url("tokenizer/\(name)/transformers.json"))
-        return try JSONDecoder().decode(TransformersExpectations.self, from: data)
+        try Fixtures.decodeJSON(TransformersExpectations.self, "tokenizer/\(name)/transformers.json")
     }
 
     @Test(arguments: names)

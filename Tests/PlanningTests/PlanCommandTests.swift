@@ -4,41 +4,13 @@ import TestSupport
 
 /// Runs the built `lcb plan` (it sits beside the test bundle): output, exit status, caches.
 @Suite struct PlanCommandTests {
-    static let executable: URL? = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for folder in [here, here.deletingLastPathComponent()] {
-            let candidate = folder.appendingPathComponent("lcb")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }()
+    static let executable = LCBProcess.executable
 
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
-
-    func run(_ arguments: [String], home: URL? = nil) throws -> Result {
-        let process = Process()
-        process.executableURL = Self.executable // the tests are enabled only when it exists
-        process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.url("planning/specs")
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
+    func run(_ arguments: [String], home: URL? = nil) throws -> LCBProcessResult {
         let lcbHome = home ?? FileManager.default.temporaryDirectory.appendingPathComponent("lcb-home-\(UUID().uuidString)")
-        environment["LCB_HOME"] = lcbHome.path
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if home == nil { try? FileManager.default.removeItem(at: lcbHome) }
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                      stderr: String(decoding: stderr, as: UTF8.self))
+        defer { if home == nil { try? FileManager.default.removeItem(at: lcbHome) } }
+        return try LCBProcess.run(arguments, in: Fixtures.url("planning/specs"),
+                                  environment: ["NO_COLOR": "1", "LCB_HOME": lcbHome.path])
     }
 
     @Test(.enabled(if: executable != nil)) func summaryCountsTheSharing() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Planning
 import SpecLanguage
 import Testing
+import TestSupport
 
 @Suite struct PlanOutputTests {
     let sweep = cells(kv: [nil] + kvSweep(.store) + kvSweep(.prefix))
@@ -17,7 +18,7 @@ import Testing
         let plan = try planner().plan(sweep)
         #expect(try planner().plan(sweep.reversed()).hash == plan.hash)
         var shuffled = sweep
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         shuffled.shuffle(using: &generator)
         #expect(try planner().plan(shuffled).hash == plan.hash)
     }
@@ -83,18 +84,5 @@ import Testing
         #expect(PlanRendering.scaled(999, unit: "B") == "999.00 B")
         #expect(PlanRendering.scaled(1_006_000, unit: "B") == "1.01 MB")
         #expect(PlanRendering.percent(0.4567) == "45.7%")
-    }
-}
-
-/// A small deterministic generator for shuffles in tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

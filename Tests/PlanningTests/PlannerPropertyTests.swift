@@ -1,12 +1,13 @@
 import Planning
 import SpecLanguage
 import Testing
+import TestSupport
 
 /// Random grids (overlapping images across datasets, every regime, weight targets): dedup must
 /// only remove repeats, never change what is computed.
 @Suite struct PlannerPropertyTests {
     static func randomCells(seed: UInt64) -> [Cell] {
-        var random = SplitMix(seed: seed &+ 7)
+        var random = SeededGenerator(seed: seed &+ 7)
         func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
         let names = ["a", "b", "c"]
         let models = [gemmaModel, ModelDescriptor(name: "llava", path: "/models/llava", template: .llava15, preprocessing: .resize)]
@@ -29,7 +30,7 @@ import Testing
 
     /// Three datasets drawing images from one pool of 6, so images repeat within and across them.
     static func source(seed: UInt64) -> TableSampleSource {
-        var random = SplitMix(seed: seed)
+        var random = SeededGenerator(seed: seed)
         func pick<T>(_ items: [T]) -> T { items[Int(random.next() % UInt64(items.count))] }
         var samples: [String: [SampleDescriptor]] = [:]
         for name in ["a", "b", "c"] {
@@ -59,7 +60,7 @@ import Testing
                                     uniquingKeysWith: { first, _ in first })
         for (cell, answers) in zip(planned.cells, plannedAnswers) { #expect(naiveByKey[cell.key] == answers) }
         var shuffled = cells
-        var generator = SplitMix(seed: seed &+ 1000)
+        var generator = SeededGenerator(seed: seed &+ 1000)
         shuffled.shuffle(using: &generator)
         #expect(try planner(samples: samples).plan(shuffled).hash == planned.hash)
     }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct AWQTests {
@@ -21,7 +22,7 @@ import Testing
     /// With activation outliers, AWQ (with and without clipping) beats plain group RTN on the
     /// calibration outputs, and the packed layers hold exactly the simulated scaled weights.
     @Test func beatsPlainRTNAndPackedEqualsSimulated() throws {
-        var data = TestData(seed: 31)
+        var data = SeededGenerator(seed: 31)
         let (n, inF, outA, outB) = (48, 64, 24, 16)
         var x = data.normal(n * inF)
         for r in 0..<n { x[r * inF + 5] *= 12; x[r * inF + 40] *= 6 }

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct ByteAccountingTests {
@@ -8,7 +9,7 @@ import Testing
     func kvPredictionEqualsRealCache(config: KVQuantizationConfig) throws {
         let (layers, kvHeads, headDim) = (2, 2, 16)
         let width = kvHeads * headDim
-        var data = TestData(seed: 5)
+        var data = SeededGenerator(seed: 5)
         for (prefill, decoded) in [(15, 0), (16, 1), (17, 20), (40, 33)] {
             let cache = try QuantizedKVCache(config: config, layerCount: layers, kvHeads: kvHeads, headDim: headDim)
             for n in [prefill] + [Int](repeating: 1, count: decoded) {
@@ -38,7 +39,7 @@ import Testing
     }
 
     @Test func weightPredictionEqualsRealLayer() throws {
-        var data = TestData(seed: 6)
+        var data = SeededGenerator(seed: 6)
         let (outF, inF) = (24, 100)
         let w = data.normal(outF * inF, scale: 0.1)
         let x = data.normal(30 * inF)

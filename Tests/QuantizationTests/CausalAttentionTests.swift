@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct CausalAttentionTests {
@@ -6,7 +7,7 @@ import Testing
     /// sizes with and without SIMD tails, one query and many.
     @Test(arguments: [(4, 4, 16, 1), (8, 2, 40, 3), (8, 1, 256, 1), (6, 1, 24, 5), (12, 2, 33, 2), (8, 4, 64, 7)])
     func kernelMatchesReference(heads: Int, kvHeads: Int, headDim: Int, queryCount: Int) {
-        var data = TestData(seed: UInt64(heads * 100 + headDim))
+        var data = SeededGenerator(seed: UInt64(heads * 100 + headDim))
         let tokens = 29
         let keys = data.normal(tokens * kvHeads * headDim), values = data.normal(tokens * kvHeads * headDim)
         let queries = data.normal(queryCount * heads * headDim)

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct GPTQTests {
@@ -15,7 +16,7 @@ import Testing
 
     /// On correlated inputs GPTQ's output error is below RTN's with the same grid.
     @Test func reducesOutputErrorVersusRTN() throws {
-        var data = TestData(seed: 17)
+        var data = SeededGenerator(seed: 17)
         let (n, inF, outF) = (96, 48, 20)
         var x = data.normal(n * inF)
         for r in 0..<n { for j in 16..<32 { x[r * inF + j] += 0.9 * x[r * inF + j - 16] } }

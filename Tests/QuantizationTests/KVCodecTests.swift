@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct KVCodecTests {
@@ -57,7 +58,7 @@ import Testing
 
     @Test(arguments: QuantizationBits.allCases)
     func outliersAreExactAndTheRestWithinHalfStep(bits: QuantizationBits) {
-        var data = TestData(seed: 11)
+        var data = SeededGenerator(seed: 11)
         var x = data.normal(10 * 2 * 16)
         x[5] = 40; x[77] = -35; x[300] = 22
         let codec = KVChunkCodec(bits: bits, layout: .perTensor, outliers: .perTensor(fraction: 0.02))
@@ -87,7 +88,7 @@ import Testing
 
     @Test(arguments: [QuantizationBits.two, .four])
     func lowRankTermReducesTheError(bits: QuantizationBits) {
-        var data = TestData(seed: 21)
+        var data = SeededGenerator(seed: 21)
         // Keys with a shared low-rank structure plus noise (as real keys have).
         let (t, h, d) = (64, 2, 32)
         let u = data.normal(t * 2), v = data.normal(2 * d), noise = data.normal(t * h * d, scale: 0.3)
@@ -109,7 +110,7 @@ import Testing
     }
 
     @Test func lowRankIsDeterministicPerSeed() {
-        var data = TestData(seed: 2)
+        var data = SeededGenerator(seed: 2)
         let x = data.normal(8 * 1 * 16)
         let codec = KVChunkCodec(bits: .two, layout: .perToken, iterations: 2)
         #expect(codec.simulate(x, tokens: 8, heads: 1, dim: 16, rank: 2, seed: 1)
@@ -117,7 +118,7 @@ import Testing
     }
 
     @Test func blockByteCountIsExact() {
-        var data = TestData(seed: 4)
+        var data = SeededGenerator(seed: 4)
         let x = data.normal(12 * 2 * 8)
         // KIVI keys, 3-bit, G = 4: 192 codes → ⌈192/10⌉ words; (12/4)·2·8 = 48 groups × (mn + s).
         let keys = KVChunkCodec(bits: .three, layout: .channelsOverTokens(groupSize: 4)).encode(x, tokens: 12, heads: 2, dim: 8)

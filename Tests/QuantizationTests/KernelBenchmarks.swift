@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Quantization
 
 /// Timings of the packed kernels, printed, not asserted (the machine is shared). Run with
@@ -19,7 +20,7 @@ struct KernelBenchmarks {
     }
 
     @Test func packedGEMV() throws {
-        var data = TestData(seed: 1)
+        var data = SeededGenerator(seed: 1)
         let (outF, inF) = (2048, 2048)
         let w = data.normal(outF * inF, scale: 0.02)
         let x = data.normal(inF)

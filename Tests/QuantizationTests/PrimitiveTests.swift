@@ -1,10 +1,11 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct PrimitiveTests {
     @Test(arguments: QuantizationBits.allCases)
     func packedCodesRoundTrip(bits: QuantizationBits) {
-        var data = TestData(seed: UInt64(bits.rawValue))
+        var data = SeededGenerator(seed: UInt64(bits.rawValue))
         let codes = (0..<203).map { _ in UInt8(data.next() % UInt64(bits.maxCode + 1)) }
         let packed = PackedCodes(bits: bits, codes: codes)
         #expect((0..<codes.count).map { packed[$0] } == codes.map(Int.init))
@@ -25,7 +26,7 @@ import Testing
 
     @Test(arguments: QuantizationBits.allCases)
     func minMaxErrorWithinHalfStep(bits: QuantizationBits) {
-        var data = TestData(seed: 99)
+        var data = SeededGenerator(seed: 99)
         for trial in 0..<200 {
             let scale = Float(trial % 7 + 1) * 0.37
             let x = data.normal(37, scale: scale).map { $0 + Float(trial % 5) - 2 }
@@ -60,7 +61,7 @@ import Testing
 
     @Test(arguments: QuantizationBits.allCases)
     func zeroPointErrorWithinHalfStep(bits: QuantizationBits) {
-        var data = TestData(seed: 5)
+        var data = SeededGenerator(seed: 5)
         for trial in 0..<200 {
             let shift: Float = trial % 3 == 0 ? 0.4 : 0  // some all-positive groups
             let x = data.normal(64, scale: 0.05).map { $0 + shift }

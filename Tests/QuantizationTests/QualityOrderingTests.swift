@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 /// The qualitative orderings the literature reports, on keys shaped like real ones (a few channels
@@ -20,7 +21,7 @@ import Testing
 
     @Test func twoBitOrderingAndEightBitNearLossless() throws {
         let (tokens, kvHeads, headDim, heads) = (256, 1, 64, 4)
-        var data = TestData(seed: 2024)
+        var data = SeededGenerator(seed: 2024)
         let basis = data.normal(4 * headDim), coefficients = data.normal(tokens * 4), noise = data.normal(tokens * headDim, scale: 0.2)
         var keys = [Float](repeating: 0, count: tokens * headDim)
         for t in 0..<tokens {

@@ -1,5 +1,6 @@
 import Engine
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct QuantizedKVCacheTests {
@@ -68,7 +69,7 @@ import Testing
         let (kvHeads, headDim, heads) = (2, 16, 4)
         let width = kvHeads * headDim
         let cache = try QuantizedKVCache(config: config, layerCount: 2, kvHeads: kvHeads, headDim: headDim)
-        var data = TestData(seed: 77)
+        var data = SeededGenerator(seed: 77)
         for (step, n) in [37, 1, 1, 5, 1].enumerated() {
             for layer in 0..<2 {
                 let k = data.normal(n * width), v = data.normal(n * width), q = data.normal(n * heads * headDim)
@@ -96,7 +97,7 @@ import Testing
         config.groupSize = 32; config.residual = 32
         let (kvHeads, headDim) = (1, 64)
         let cache = try QuantizedKVCache(config: config, layerCount: 1, kvHeads: kvHeads, headDim: headDim)
-        var data = TestData(seed: 8)
+        var data = SeededGenerator(seed: 8)
         let k = data.normal(256 * 64), v = data.normal(256 * 64)
         k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
             cache.append(layer: 0, keys: kb, values: vb, tokenCount: 256)
@@ -115,7 +116,7 @@ import Testing
         var config = KVQuantizationConfig(method: .gear, bits: .two)
         config.groupSize = 4; config.residual = 8
         let cache = try QuantizedKVCache(config: config, layerCount: 1, kvHeads: 1, headDim: 8)
-        var data = TestData(seed: 3)
+        var data = SeededGenerator(seed: 3)
         let k = data.normal(20 * 8), v = data.normal(20 * 8)
         k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
             cache.append(layer: 0, keys: UnsafeBufferPointer(rebasing: kb[0..<(12 * 8)]),
@@ -148,7 +149,7 @@ import Testing
     @Test func initializerFromStoredContentsEqualsPrefillAppend() throws {
         var config = KVQuantizationConfig(method: .group, bits: .two)
         config.groupSize = 4; config.residual = 8
-        var data = TestData(seed: 12)
+        var data = SeededGenerator(seed: 12)
         let keys = [data.normal(19 * 16), data.normal(19 * 16)]
         let values = [data.normal(19 * 16), data.normal(19 * 16)]
         let built = try QuantizedKVCache(config: config, kvHeads: 2, headDim: 8, keys: keys, values: values)
@@ -178,7 +179,7 @@ import Testing
     /// `store`/`prefix` hand-over: a quantized cache built from another cache's stored contents
     /// equals one that received the same tokens directly, and the source stays unchanged.
     @Test func copyingFromAReadableCache() throws {
-        var data = TestData(seed: 14)
+        var data = SeededGenerator(seed: 14)
         var eight = KVQuantizationConfig(method: .uniform, bits: .eight)
         eight.scope = .perToken
         let source = try QuantizedKVCache(config: eight, layerCount: 2, kvHeads: 1, headDim: 16)

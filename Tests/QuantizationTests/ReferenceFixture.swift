@@ -75,51 +75,19 @@ struct ReferenceFixture: Decodable {
     let awq: AWQCase
 
     static let shared: ReferenceFixture = {
-        let url = Fixtures.url("quantization/reference.json")
         do {
-            return try JSONDecoder().decode(ReferenceFixture.self, from: Data(contentsOf: url))
+            return try Fixtures.decodeJSON(ReferenceFixture.self, "quantization/reference.json")
         } catch {
-            preconditionFailure("cannot read \(url.path): \(error); regenerate with Tools/fixtures/quantization.py")
+            preconditionFailure("cannot read \(Fixtures.url("quantization/reference.json").path): \(error); "
+                                + "regenerate with Tools/fixtures/quantization.py")
         }
     }()
 
     /// Little-endian Float32 values from base64.
     static func floats(_ base64: String) -> [Float] {
         guard let data = Data(base64Encoded: base64) else { return [] }
-        return data.withUnsafeBytes { raw in
-            (0..<(data.count / 4)).map {
-                Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))
-            }
-        }
+        return Fixtures.littleEndianFloats(data)
     }
-}
-
-/// Deterministic pseudo-random test data.
-struct TestData {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Roughly normal (sum of uniforms), scaled.
-    mutating func normal(_ count: Int, scale: Float = 1) -> [Float] {
-        (0..<count).map { _ in
-            var s: Float = 0
-            for _ in 0..<4 { s += Float(next() >> 40) * 0x1p-24 }
-            return (s - 2) * 1.7 * scale
-        }
-    }
-}
-
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
 }
 
 func sumSquaredError(_ a: [Float], _ b: [Float]) -> Double {

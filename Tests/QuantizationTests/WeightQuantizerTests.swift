@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Quantization
 
 @Suite struct WeightQuantizerTests {
@@ -39,7 +40,7 @@ import Testing
     @Test(arguments: 0..<shapes.count)
     func applyMatchesScalarTwin(index: Int) throws {
         let s = Self.shapes[index]
-        var data = TestData(seed: UInt64(index) + 40)
+        var data = SeededGenerator(seed: UInt64(index) + 40)
         let w = data.normal(s.out * s.in, scale: 0.05)
         let x = data.normal(s.rows * s.in)
         let bias = data.normal(s.out)
@@ -65,7 +66,7 @@ import Testing
     }
 
     @Test func byteCountIsExact() throws {
-        var data = TestData(seed: 1)
+        var data = SeededGenerator(seed: 1)
         let w = data.normal(64 * 256, scale: 0.02)
         var config = WeightQuantizationConfig(method: .rtn, bits: .four)
         config.groupSize = 128
@@ -84,7 +85,7 @@ import Testing
     }
 
     @Test func outliersAreExactAndShrinkTheStep() throws {
-        var data = TestData(seed: 9)
+        var data = SeededGenerator(seed: 9)
         var w = data.normal(32 * 64, scale: 0.02)
         w[100] = 1.5; w[2000] = -2.25
         let config = WeightQuantizationConfig(method: .outlier, bits: .four)

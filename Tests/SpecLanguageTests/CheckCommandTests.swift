@@ -4,31 +4,10 @@ import TestSupport
 
 /// Runs the built `lcb check` (it sits beside the test bundle) and checks its output and exit status.
 @Suite struct CheckCommandTests {
-    static let executable: URL? = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for folder in [here, here.deletingLastPathComponent()] {
-            let candidate = folder.appendingPathComponent("lcb")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-        }
-        return nil
-    }()
+    static let executable = LCBProcess.executable
 
-    func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = Self.executable // the tests are enabled only when it exists
-        process.arguments = arguments
-        process.currentDirectoryURL = Fixtures.url("spec")
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    func run(_ arguments: [String]) throws -> LCBProcessResult {
+        try LCBProcess.run(arguments, in: Fixtures.url("spec"), environment: ["NO_COLOR": "1"])
     }
 
     @Test(.enabled(if: executable != nil)) func errorsExitOneAndPrintTheGolden() throws {

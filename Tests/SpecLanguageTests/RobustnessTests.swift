@@ -3,19 +3,6 @@ import Testing
 import TestSupport
 @testable import SpecLanguage
 
-/// A small seeded generator (SplitMix64) so every failure is reproducible from its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Feeds mutated and random YAML to the whole loader: it must always return, quickly, with
 /// well-formed diagnostics, and never produce a spec alongside an error.
 @Suite struct RobustnessTests {
@@ -140,36 +127,29 @@ struct SeededGenerator: RandomNumberGenerator {
         #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 
-    /// A large valid spec: time grows linearly (generous bound: 4× input takes under 8× time).
-    @Test func largeSpecsCheckInLinearTime() throws {
-        func spec(_ n: Int) -> String {
-            var text = "models:\n"
-            for i in 0..<n { text += "  m\(i): {path: m, template: gemma}\n" }
-            text += "datasets:\n"
-            for i in 0..<n { text += "  d\(i): {suite: shapes, seed: \(i)}\n" }
-            text += "compression:\n"
-            for i in 0..<n { text += "  c\(i): {kv: {method: kivi, bits: [2, 4], residual: \(32 * (i % 8))}}\n" }
-            text += "experiments:\n  e: {models: [\((0..<n).map { "m\($0)" }.joined(separator: ", "))],"
-            text += " datasets: [\((0..<n).map { "d\($0)" }.joined(separator: ", "))],"
-            text += " compression: [\((0..<n).map { "c\($0)" }.joined(separator: ", "))]}\n"
-            return text
-        }
+    /// A large valid spec (1,000 models, datasets and configurations) checks cleanly and completely.
+    ///
+    /// That checking grows linearly with the spec is measured by `Tools/bench/check-scaling.sh`,
+    /// not here: a timed unit test flakes on a loaded machine.
+    @Test(arguments: [250, 1_000])
+    func largeSpecsCheckCleanly(entries n: Int) throws {
+        var text = "models:\n"
+        for i in 0..<n { text += "  m\(i): {path: m, template: gemma}\n" }
+        text += "datasets:\n"
+        for i in 0..<n { text += "  d\(i): {suite: shapes, seed: \(i)}\n" }
+        text += "compression:\n"
+        for i in 0..<n { text += "  c\(i): {kv: {method: kivi, bits: [2, 4], residual: \(32 * (i % 8))}}\n" }
+        text += "experiments:\n  e: {models: [\((0..<n).map { "m\($0)" }.joined(separator: ", "))],"
+        text += " datasets: [\((0..<n).map { "d\($0)" }.joined(separator: ", "))],"
+        text += " compression: [\((0..<n).map { "c\($0)" }.joined(separator: ", "))]}\n"
         let checkpoint = #"{"image_token_index": 1, "text_config": {"head_dim": 64}}"#
-        func time(_ n: Int) -> (Duration, SpecLoadResult) {
-            let files = InMemorySpecFileSystem(["/mem/root.yaml": spec(n), "/mem/m/config.json": checkpoint])
-            var result: SpecLoadResult?
-            let elapsed = ContinuousClock().measure {
-                result = SpecLoader(fileSystem: files, currentDirectory: "/mem").load(path: "root.yaml")
-            }
-            return (elapsed, result!)
-        }
-        _ = time(50) // warm up
-        let (small, smallResult) = time(250)
-        let (large, largeResult) = time(1_000)
-        #expect(!smallResult.diagnostics.containsErrors, "\(smallResult.rendered())")
-        let spec = try #require(largeResult.spec)
-        #expect(spec.experiments["e"]?.compression.count == 2_001 - 1)
-        #expect(spec.experiments["e"]?.cellCount == 1_000 * 1_000 * 2_000)
-        #expect(large < small * 8, "250 entries: \(small), 1000 entries: \(large)")
+        let files = InMemorySpecFileSystem(["/mem/root.yaml": text, "/mem/m/config.json": checkpoint])
+        let result = SpecLoader(fileSystem: files, currentDirectory: "/mem").load(path: "root.yaml")
+        #expect(!result.diagnostics.containsErrors, "\(result.rendered())")
+        let spec = try #require(result.spec)
+        #expect(spec.models.count == n)
+        #expect(spec.datasets.count == n)
+        #expect(spec.experiments["e"]?.compression.count == 2 * n)
+        #expect(spec.experiments["e"]?.cellCount == n * n * 2 * n)
     }
 }

@@ -23,15 +23,12 @@ struct ProbeGenerator {
         var samples = 0
     }
 
-    /// A question in the generic JSONL format (`question`, `image`, `answer`, `answer_type`).
-    struct Question: Encodable {
-        let id: String
-        let image: String
-        let question: String
-        let answer: String
-        let answer_type: String
-        let probe: String
-        let kind: String
+    /// A question in the generic JSONL format with its one reference answer, tagged with the
+    /// probe and kind of question that made it.
+    static func question(id: String, image: String, question: String, answer: String, answerType: String,
+                         probe: String, kind: String) -> DatasetRecords.Question {
+        DatasetRecords.Question(id: id, question: question, image: image, answers: [answer], answerType: answerType,
+                                probe: probe, kind: kind)
     }
 
     func generate(_ probe: SyntheticProbe) throws(SyntheticSuiteError) -> Output {
@@ -61,7 +58,7 @@ struct ProbeGenerator {
 
     private func recognition() throws(SyntheticSuiteError) -> Output {
         var output = Output()
-        var questions: [Question] = []
+        var questions: [DatasetRecords.Question] = []
         for index in 0..<configuration.count {
             var rng = stream(.recognition, index)
             let scene = try sampler.scene(objects: sampler.objectCount(minimum: 1, using: &rng), using: &rng)
@@ -69,21 +66,21 @@ struct ProbeGenerator {
             output.scenes.append((image, scene))
             let target = rng.element(of: scene.objects)
             func ask(_ kind: String, _ question: String, _ answer: String) {
-                questions.append(Question(id: "recognition-\(index)-\(kind)", image: image, question: question,
-                                          answer: answer, answer_type: "short", probe: "recognition", kind: kind))
+                questions.append(Self.question(id: "recognition-\(index)-\(kind)", image: image, question: question,
+                                               answer: answer, answerType: "short", probe: "recognition", kind: kind))
             }
             ask("color", "What color is the \(target.shape.rawValue)?", target.color.rawValue)
             ask("shape", "What shape is the \(target.color.rawValue) object?", target.shape.rawValue)
             ask("count", "How many shapes are in the image?", String(scene.objects.count))
         }
-        output.contents = try JSONLines.encode(questions)
+        output.contents = try SyntheticJSON.lines(questions)
         output.samples = questions.count
         return output
     }
 
     private func knowledge() throws(SyntheticSuiteError) -> Output {
         var output = Output()
-        var questions: [Question] = []
+        var questions: [DatasetRecords.Question] = []
         for index in 0..<configuration.count {
             var rng = stream(.knowledge, index)
             let scene = try sampler.scene(objects: sampler.objectCount(minimum: 1, using: &rng), using: &rng)
@@ -91,16 +88,16 @@ struct ProbeGenerator {
             output.scenes.append((image, scene))
             let target = rng.element(of: scene.objects)
             let color = target.color.rawValue
-            questions.append(Question(id: "knowledge-\(index)-corners", image: image,
-                                      question: "How many corners does the \(color) shape have?",
-                                      answer: String(target.shape.corners), answer_type: "short",
-                                      probe: "knowledge", kind: "corners"))
-            questions.append(Question(id: "knowledge-\(index)-round", image: image,
-                                      question: "Is the \(color) shape round?",
-                                      answer: target.shape.isRound ? "yes" : "no", answer_type: "yes/no",
-                                      probe: "knowledge", kind: "round"))
+            questions.append(Self.question(id: "knowledge-\(index)-corners", image: image,
+                                           question: "How many corners does the \(color) shape have?",
+                                           answer: String(target.shape.corners), answerType: "short",
+                                           probe: "knowledge", kind: "corners"))
+            questions.append(Self.question(id: "knowledge-\(index)-round", image: image,
+                                           question: "Is the \(color) shape round?",
+                                           answer: target.shape.isRound ? "yes" : "no", answerType: "yes/no",
+                                           probe: "knowledge", kind: "round"))
         }
-        output.contents = try JSONLines.encode(questions)
+        output.contents = try SyntheticJSON.lines(questions)
         output.samples = questions.count
         return output
     }
@@ -139,13 +136,8 @@ struct ProbeGenerator {
     }
 
     private func captions() throws(SyntheticSuiteError) -> Output {
-        struct Image: Encodable { let id: Int; let file_name: String; let width: Int; let height: Int }
-        struct Annotation: Encodable { let id: Int; let image_id: Int; let caption: String }
-        struct Document: Encodable {
-            let info: [String: String]
-            let images: [Image]
-            let annotations: [Annotation]
-        }
+        typealias Image = DatasetRecords.COCOCaptions.Image
+        typealias Annotation = DatasetRecords.COCOCaptions.Annotation
         var output = Output()
         var images: [Image] = []
         var annotations: [Annotation] = []
@@ -154,13 +146,13 @@ struct ProbeGenerator {
             let scene = try sampler.scene(objects: sampler.objectCount(minimum: 1, using: &rng), using: &rng)
             let name = imageName(.languageGeneration, index)
             output.scenes.append((name, scene))
-            images.append(Image(id: index, file_name: name, width: scene.size, height: scene.size))
+            images.append(Image(id: index, fileName: name, width: scene.size, height: scene.size))
             for caption in Self.captions(for: scene) {
-                annotations.append(Annotation(id: annotations.count, image_id: index, caption: caption))
+                annotations.append(Annotation(imageID: index, id: annotations.count, caption: caption))
             }
         }
         let info = ["description": SyntheticProbe.languageGeneration.proxyNote, "version": String(Self.version)]
-        output.contents = try JSONLines.encodeDocument(Document(info: info, images: images, annotations: annotations))
+        output.contents = try SyntheticJSON.document(DatasetRecords.COCOCaptions(info: info, images: images, annotations: annotations))
         output.samples = images.count
         return output
     }
@@ -180,7 +172,7 @@ struct ProbeGenerator {
 
     private func spatial() throws(SyntheticSuiteError) -> Output {
         var output = Output()
-        var questions: [Question] = []
+        var questions: [DatasetRecords.Question] = []
         for index in 0..<configuration.count {
             var rng = stream(.spatial, index)
             // Cycle through the four relations so that answers are balanced.
@@ -203,18 +195,18 @@ struct ProbeGenerator {
             let question = horizontal
                 ? "Is the \(a.name) to the left or to the right of the \(b.name)?"
                 : "Is the \(a.name) above or below the \(b.name)?"
-            questions.append(Question(id: "spatial-\(index)", image: image, question: question,
-                                      answer: wanted.rawValue, answer_type: "short", probe: "spatial",
-                                      kind: horizontal ? "horizontal" : "vertical"))
+            questions.append(Self.question(id: "spatial-\(index)", image: image, question: question,
+                                           answer: wanted.rawValue, answerType: "short", probe: "spatial",
+                                           kind: horizontal ? "horizontal" : "vertical"))
         }
-        output.contents = try JSONLines.encode(questions)
+        output.contents = try SyntheticJSON.lines(questions)
         output.samples = questions.count
         return output
     }
 
     private func reasoning() throws(SyntheticSuiteError) -> Output {
         var output = Output()
-        var questions: [Question] = []
+        var questions: [DatasetRecords.Question] = []
         for index in 0..<configuration.count {
             var rng = stream(.reasoning, index)
             let kind = ["relative_color", "relative_existence", "size_comparison"][index % 3]
@@ -228,10 +220,10 @@ struct ProbeGenerator {
             }
             let image = imageName(.reasoning, index)
             output.scenes.append((image, scene))
-            questions.append(Question(id: "reasoning-\(index)", image: image, question: question, answer: answer,
-                                      answer_type: type, probe: "reasoning", kind: kind))
+            questions.append(Self.question(id: "reasoning-\(index)", image: image, question: question, answer: answer,
+                                           answerType: type, probe: "reasoning", kind: kind))
         }
-        output.contents = try JSONLines.encode(questions)
+        output.contents = try SyntheticJSON.lines(questions)
         output.samples = questions.count
         return output
     }
@@ -313,14 +305,7 @@ struct ProbeGenerator {
                 for other in names where other != name { together[name, default: [:]][other, default: 0] += 1 }
             }
         }
-        struct Line: Encodable {
-            let question_id: Int
-            let image: String
-            let text: String
-            let label: String
-            let category: String
-        }
-        var lines: [Line] = []
+        var lines: [DatasetRecords.POPE] = []
         for (index, scene) in scenes.enumerated() {
             let image = imageName(.hallucination, index)
             let present = scene.objects.map(\.name)
@@ -333,13 +318,13 @@ struct ProbeGenerator {
                 // Alternate yes and no, as the POPE files do.
                 for (positive, negative) in zip(positives, negatives) {
                     for (name, label) in [(positive, "yes"), (negative, "no")] {
-                        lines.append(Line(question_id: lines.count, image: image, text: "Is there \(SceneObject.withArticle(name)) in the image?",
+                        lines.append(DatasetRecords.POPE(questionID: lines.count, image: image, text: "Is there \(SceneObject.withArticle(name)) in the image?",
                                           label: label, category: category))
                     }
                 }
             }
         }
-        output.contents = try JSONLines.encode(lines)
+        output.contents = try SyntheticJSON.lines(lines)
         output.samples = lines.count
         return output
     }
@@ -426,7 +411,7 @@ struct ProbeGenerator {
                 }
             }
         }
-        output.contents = try JSONLines.encodeDocument(records)
+        output.contents = try SyntheticJSON.document(records)
         output.samples = records.count
         return output
     }
@@ -434,17 +419,8 @@ struct ProbeGenerator {
     // MARK: - Counterfactual sets
 
     private func counterfactual(_ probe: SyntheticProbe) throws(SyntheticSuiteError) -> Output {
-        struct Member: Encodable {
-            let id: String
-            let set_id: String
-            let attributes: [String: String]
-            let image: String
-            let prompt: String
-            let answer: String?
-            let probe: String
-        }
         var output = Output()
-        var members: [Member] = []
+        var members: [DatasetRecords.CounterfactualMember] = []
         for index in 0..<configuration.count {
             var rng = stream(probe, index)
             var base = try sampler.scene(objects: 1, using: &rng).objects[0]
@@ -483,12 +459,13 @@ struct ProbeGenerator {
             for variant in variants {
                 let image = imageName(probe, index, variant.value)
                 output.scenes.append((image, Scene(size: configuration.imageSize, objects: [variant.object])))
-                members.append(Member(id: "\(probe.rawValue)-\(index)-\(variant.value)", set_id: "\(probe.rawValue)-\(index)",
-                                      attributes: [variant.attribute: variant.value], image: image, prompt: prompt,
-                                      answer: probe == .bias ? base.color.rawValue : nil, probe: probe.rawValue))
+                members.append(DatasetRecords.CounterfactualMember(
+                    id: "\(probe.rawValue)-\(index)-\(variant.value)", setID: "\(probe.rawValue)-\(index)",
+                    attributes: [variant.attribute: variant.value], image: image, prompt: prompt,
+                    answer: probe == .bias ? base.color.rawValue : nil, probe: probe.rawValue))
             }
         }
-        output.contents = try JSONLines.encode(members)
+        output.contents = try SyntheticJSON.lines(members)
         output.samples = members.count
         return output
     }

@@ -4,9 +4,9 @@
 /// never touches the system generator nor the standard library's `random(in:using:)` (whose
 /// algorithm is not a documented contract); every draw goes through the methods below.
 public struct SyntheticRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
     /// A generator for one named part of a seeded whole, independent of every other part.
     ///
@@ -20,17 +20,11 @@ public struct SyntheticRandom: Sendable {
             value = step.next()
         }
         var indexed = SyntheticRandom(seed: value ^ UInt64(bitPattern: Int64(index)))
-        state = indexed.next()
+        generator = SplitMix64(seed: indexed.next())
     }
 
     /// The next 64 random bits.
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    public mutating func next() -> UInt64 { generator.next() }
 
     /// A uniform integer in `0 ..< bound` (`bound` > 0), without modulo bias (rejection sampling).
     public mutating func below(_ bound: Int) -> Int {

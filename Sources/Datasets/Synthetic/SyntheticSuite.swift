@@ -158,7 +158,7 @@ public struct SyntheticSuite: Sendable {
             let size: Int
             let objects: [SceneObject]
         }
-        return try JSONLines.encode(scenes.map { Line(image: $0.name, size: $0.scene.size, objects: $0.scene.objects) })
+        return try SyntheticJSON.lines(scenes.map { Line(image: $0.name, size: $0.scene.size, objects: $0.scene.objects) })
     }
 
     private func manifest() throws(SyntheticSuiteError) -> Data {
@@ -186,37 +186,23 @@ public struct SyntheticSuite: Sendable {
         let manifest = Manifest(generator: "lcb synthetic shapes suite", version: ProbeGenerator.version,
                                 seed: configuration.seed, count: configuration.count,
                                 image_size: configuration.imageSize, probes: probes)
-        return try JSONLines.encodeDocument(manifest)
+        return try SyntheticJSON.document(manifest)
     }
 }
 
-/// Deterministic JSON: sorted keys, no escaped slashes, one record per line for JSONL.
-enum JSONLines {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
-
-    static func encode<T: Encodable>(_ records: [T]) throws(SyntheticSuiteError) -> Data {
-        let encoder = encoder()
-        var output = Data()
-        for record in records {
-            do {
-                output.append(try encoder.encode(record))
-            } catch {
-                throw SyntheticSuiteError("cannot encode a record (\(error))")
-            }
-            output.append(0x0A)
-        }
-        return output
-    }
-
-    static func encodeDocument<T: Encodable>(_ value: T) throws(SyntheticSuiteError) -> Data {
-        let encoder = encoder()
-        encoder.outputFormatting.insert(.prettyPrinted)
+/// The suite's files, encoded by `DatasetRecords` so that they stay in the formats the loaders read.
+enum SyntheticJSON {
+    static func lines<T: Encodable>(_ records: [T]) throws(SyntheticSuiteError) -> Data {
         do {
-            return try encoder.encode(value) + Data([0x0A])
+            return try DatasetRecords.lines(records)
+        } catch {
+            throw SyntheticSuiteError("cannot encode a record (\(error))")
+        }
+    }
+
+    static func document<T: Encodable>(_ value: T) throws(SyntheticSuiteError) -> Data {
+        do {
+            return try DatasetRecords.document(value)
         } catch {
             throw SyntheticSuiteError("cannot encode a document (\(error))")
         }

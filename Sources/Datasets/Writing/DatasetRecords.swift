@@ -30,11 +30,15 @@ public enum DatasetRecords {
         public struct Image: Codable, Sendable, Hashable {
             public var id: Int
             public var fileName: String
-            public init(id: Int, fileName: String) {
+            public var width: Int?
+            public var height: Int?
+            public init(id: Int, fileName: String, width: Int? = nil, height: Int? = nil) {
                 self.id = id
                 self.fileName = fileName
+                self.width = width
+                self.height = height
             }
-            enum CodingKeys: String, CodingKey { case id, fileName = "file_name" }
+            enum CodingKeys: String, CodingKey { case id, fileName = "file_name", width, height }
         }
 
         public struct Annotation: Codable, Sendable, Hashable {
@@ -49,9 +53,12 @@ public enum DatasetRecords {
             enum CodingKeys: String, CodingKey { case imageID = "image_id", id, caption }
         }
 
+        /// COCO's `info` block (description, version, …).
+        public var info: [String: String]?
         public var images: [Image]
         public var annotations: [Annotation]
-        public init(images: [Image], annotations: [Annotation]) {
+        public init(info: [String: String]? = nil, images: [Image], annotations: [Annotation]) {
+            self.info = info
             self.images = images
             self.annotations = annotations
         }
@@ -64,16 +71,24 @@ public enum DatasetRecords {
         public var attributes: [String: String]
         public var image: String
         public var prompt: String
+        /// An answer that must not change across the set, where the prompt has one (the loader
+        /// does not read it: counterfactual sets are scored by comparing members).
+        public var answer: String?
+        /// The probe that generated the line (synthetic suite); the loader does not read it.
+        public var probe: String?
 
-        public init(id: String? = nil, setID: String, attributes: [String: String], image: String, prompt: String) {
+        public init(id: String? = nil, setID: String, attributes: [String: String], image: String, prompt: String,
+                    answer: String? = nil, probe: String? = nil) {
             self.id = id
             self.setID = setID
             self.attributes = attributes
             self.image = image
             self.prompt = prompt
+            self.answer = answer
+            self.probe = probe
         }
 
-        enum CodingKeys: String, CodingKey { case id, setID = "set_id", attributes, image, prompt }
+        enum CodingKeys: String, CodingKey { case id, setID = "set_id", attributes, image, prompt, answer, probe }
     }
 
     /// One generic JSONL question line.
@@ -85,18 +100,26 @@ public enum DatasetRecords {
         public var choices: [String]?
         /// `yes/no`, `short`, `multiple-choice`, `caption` or `free`.
         public var answerType: String?
+        /// The probe and kind of question that generated the line (synthetic suite), for
+        /// per-kind analysis; the loader does not read them.
+        public var probe: String?
+        public var kind: String?
 
         public init(id: String? = nil, question: String, image: String? = nil, answers: [String],
-                    choices: [String]? = nil, answerType: String? = nil) {
+                    choices: [String]? = nil, answerType: String? = nil, probe: String? = nil, kind: String? = nil) {
             self.id = id
             self.question = question
             self.image = image
             self.answers = answers
             self.choices = choices
             self.answerType = answerType
+            self.probe = probe
+            self.kind = kind
         }
 
-        enum CodingKeys: String, CodingKey { case id, question, image, answers, choices, answerType = "answer_type" }
+        enum CodingKeys: String, CodingKey {
+            case id, question, image, answers, choices, answerType = "answer_type", probe, kind
+        }
     }
 
     /// Deterministic JSON: sorted keys, no escaped slashes, so regenerated files diff cleanly.
@@ -106,19 +129,32 @@ public enum DatasetRecords {
         return encoder
     }
 
-    /// Writes one JSON object per line.
-    public static func writeLines<Record: Encodable>(_ records: [Record], to url: URL) throws {
+    /// One JSON object per line (JSONL), each line ending in a newline.
+    public static func lines<Record: Encodable>(_ records: [Record]) throws -> Data {
         let encoder = encoder()
         var data = Data()
         for record in records {
             data.append(try encoder.encode(record))
             data.append(UInt8(ascii: "\n"))
         }
-        try data.write(to: url, options: .atomic)
+        return data
+    }
+
+    /// One JSON document, pretty-printed (one field per line, so changes diff by line) and
+    /// ending in a newline.
+    public static func document<Document: Encodable>(_ document: Document) throws -> Data {
+        let encoder = encoder()
+        encoder.outputFormatting.insert(.prettyPrinted)
+        return try encoder.encode(document) + Data([UInt8(ascii: "\n")])
+    }
+
+    /// Writes one JSON object per line.
+    public static func writeLines<Record: Encodable>(_ records: [Record], to url: URL) throws {
+        try lines(records).write(to: url, options: .atomic)
     }
 
     /// Writes one JSON document.
     public static func writeDocument<Document: Encodable>(_ document: Document, to url: URL) throws {
-        try encoder().encode(document).write(to: url, options: .atomic)
+        try self.document(document).write(to: url, options: .atomic)
     }
 }

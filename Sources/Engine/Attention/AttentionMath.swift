@@ -40,13 +40,7 @@ public enum AttentionMath {
             scores[t] = score
             maximum = max(maximum, score)
         }
-        var sum: Float = 0
-        for t in 0..<count {
-            let e = (scores[t] - maximum).exponential
-            scores[t] = e
-            sum += e
-        }
-        let inverse = 1 / sum
+        let inverse = 1 / exponentiate(scores, count: count, maximum: maximum)
         for d in 0..<headDim { output[d] = 0 }
         for t in 0..<count {
             accumulate(scores[t] * inverse, values + t * rowStride, into: output, headDim)
@@ -67,19 +61,26 @@ public enum AttentionMath {
             scores[t] = score
             maximum = max(maximum, score)
         }
-        var sum: Float = 0
-        for t in 0..<count {
-            let e = (scores[t] - maximum).exponential
-            scores[t] = e
-            sum += e
-        }
-        let inverse = 1 / sum
+        let inverse = 1 / exponentiate(scores, count: count, maximum: maximum)
         for d in 0..<headDim { output[d] = 0 }
         for t in 0..<count {
             let p = scores[t] * inverse
             let v = values + t * rowStride
             for d in 0..<headDim { output[d] += p * v[d] }
         }
+    }
+
+    /// Replaces `scores[0..<count]` by `e^(score − maximum)` and returns their sum: the softmax's
+    /// numerators and denominator (in input order, so every attention path rounds alike).
+    @inline(__always)
+    static func exponentiate(_ scores: UnsafeMutablePointer<Float>, count: Int, maximum: Float) -> Float {
+        var sum: Float = 0
+        for t in 0..<count {
+            let e = (scores[t] - maximum).exponential
+            scores[t] = e
+            sum += e
+        }
+        return sum
     }
 
     /// `Σᵢ a[i]·b[i]` with two 8-wide accumulators (Swift does not reorder float sums itself).
@@ -267,13 +268,7 @@ private struct MaskedSoftmax: @unchecked Sendable {
             s[j] *= scale
             maximum = max(maximum, s[j])
         }
-        var sum: Float = 0
-        for j in 0..<count {
-            let e = (s[j] - maximum).exponential
-            s[j] = e
-            sum += e
-        }
-        let inverse = 1 / sum
+        let inverse = 1 / AttentionMath.exponentiate(s, count: count, maximum: maximum)
         for j in 0..<count { s[j] *= inverse }
         for j in count..<width { s[j] = 0 }
     }

@@ -7,75 +7,37 @@
 /// once and use matrix products. Arrays are copy-on-write, so `copy()` is cheap until either
 /// cache is extended, and the two never affect each other.
 public final class F16KVCache: KVCache {
-    public let layerCount: Int
-    public let kvHeads: Int
-    public let headDim: Int
-    public let growthStep: Int
-
-    private var keys: [[UInt16]]
-    private var values: [[UInt16]]
-    private var counts: [Int]
+    private var storage: HeadMajorStorage<UInt16>
     /// Float32 copies of one layer's keys and values for prefill (reused across calls).
     private var widenedKeys: [Float] = []
     private var widenedValues: [Float] = []
     /// Attention's working memory; a copy gets its own.
     private let scratch = AttentionScratch()
 
+    public var layerCount: Int { storage.layerCount }
+    public var kvHeads: Int { storage.kvHeads }
+    public var headDim: Int { storage.headDim }
+    public var growthStep: Int { storage.growthStep }
+
     /// - Parameter capacity: tokens to preallocate per layer (a prompt's length, say).
     public init(layerCount: Int, kvHeads: Int, headDim: Int, capacity: Int = 0, growthStep: Int = 256) {
-        precondition(layerCount > 0 && kvHeads > 0 && headDim > 0 && growthStep > 0)
-        self.layerCount = layerCount
-        self.kvHeads = kvHeads
-        self.headDim = headDim
-        self.growthStep = growthStep
-        let initial = [UInt16](repeating: 0, count: capacity * kvHeads * headDim)
-        keys = Array(repeating: initial, count: layerCount)
-        values = Array(repeating: initial, count: layerCount)
-        counts = Array(repeating: 0, count: layerCount)
+        storage = HeadMajorStorage(layerCount: layerCount, kvHeads: kvHeads, headDim: headDim, capacity: capacity,
+                                   growthStep: growthStep)
     }
 
-    private init(copying other: F16KVCache) {
-        layerCount = other.layerCount
-        kvHeads = other.kvHeads
-        headDim = other.headDim
-        growthStep = other.growthStep
-        keys = other.keys
-        values = other.values
-        counts = other.counts
-    }
+    private init(copying other: F16KVCache) { storage = other.storage }
 
-    private var tokenStride: Int { kvHeads * headDim }
+    private var tokenStride: Int { storage.tokenStride }
 
-    public func count(layer: Int) -> Int { counts[layer] }
+    public func count(layer: Int) -> Int { storage.counts[layer] }
 
     /// Tokens each layer can hold before the next growth step.
-    public func capacity(layer: Int) -> Int { keys[layer].count / tokenStride }
+    public func capacity(layer: Int) -> Int { storage.capacity(layer: layer) }
 
     public func append(layer: Int, keys newKeys: UnsafeBufferPointer<Float>, values newValues: UnsafeBufferPointer<Float>, tokenCount: Int) {
-        guard tokenCount > 0 else { return }
-        precondition(newKeys.count >= tokenCount * tokenStride && newValues.count >= tokenCount * tokenStride, "too few keys/values")
-        let needed = counts[layer] + tokenCount
-        if needed > capacity(layer: layer) {
-            let grown = (needed + growthStep - 1) / growthStep * growthStep
-            keys[layer] = HeadMajor.regrow(keys[layer], kvHeads: kvHeads, headDim: headDim, rows: counts[layer], capacity: grown)
-            values[layer] = HeadMajor.regrow(values[layer], kvHeads: kvHeads, headDim: headDim, rows: counts[layer], capacity: grown)
+        storage.append(layer: layer, keys: newKeys, values: newValues, tokenCount: tokenCount) { source, target, count in
+            HalfConversion.narrow(source, into: target, count: count)
         }
-        let capacity = capacity(layer: layer)
-        let start = counts[layer]
-        let (d, heads) = (headDim, kvHeads)
-        keys[layer].withUnsafeMutableBufferPointer { k in
-            values[layer].withUnsafeMutableBufferPointer { v in
-                for j in 0..<tokenCount {
-                    for g in 0..<heads {
-                        let source = (j * heads + g) * d
-                        let target = (g * capacity + start + j) * d
-                        HalfConversion.narrow(newKeys.baseAddress! + source, into: k.baseAddress! + target, count: d)
-                        HalfConversion.narrow(newValues.baseAddress! + source, into: v.baseAddress! + target, count: d)
-                    }
-                }
-            }
-        }
-        counts[layer] += tokenCount
     }
 
     public func attend(
@@ -83,13 +45,13 @@ public final class F16KVCache: KVCache {
         output: UnsafeMutableBufferPointer<Float>
     ) {
         guard queryCount > 0 else { return }
-        let tokens = counts[layer]
+        let tokens = storage.counts[layer]
         precondition(queryCount <= tokens, "attend called for more queries than stored tokens")
         let capacity = capacity(layer: layer)
         if queryCount < AttentionMath.matmulMinimumQueries {
             // Decode: read the half-precision rows directly.
-            keys[layer].withUnsafeBufferPointer { k in
-                values[layer].withUnsafeBufferPointer { v in
+            storage.keys[layer].withUnsafeBufferPointer { k in
+                storage.values[layer].withUnsafeBufferPointer { v in
                     HalfAttention.attend(
                         queries: queries.baseAddress!, queryCount: queryCount, heads: heads, keys: k.baseAddress!,
                         values: v.baseAddress!, layout: .headMajor(capacity: capacity, headDim: headDim), tokenCount: tokens,
@@ -106,12 +68,12 @@ public final class F16KVCache: KVCache {
         }
         let rows = tokens * headDim
         for g in 0..<kvHeads {
-            keys[layer].withUnsafeBufferPointer { k in
+            storage.keys[layer].withUnsafeBufferPointer { k in
                 widenedKeys.withUnsafeMutableBufferPointer { w in
                     HalfConversion.widen(k.baseAddress! + g * capacity * headDim, into: w.baseAddress! + g * rows, count: rows)
                 }
             }
-            values[layer].withUnsafeBufferPointer { v in
+            storage.values[layer].withUnsafeBufferPointer { v in
                 widenedValues.withUnsafeMutableBufferPointer { w in
                     HalfConversion.widen(v.baseAddress! + g * capacity * headDim, into: w.baseAddress! + g * rows, count: rows)
                 }
@@ -131,17 +93,17 @@ public final class F16KVCache: KVCache {
     public func copy() -> any KVCache { F16KVCache(copying: self) }
 
     /// Bytes of the stored keys and values (2 bytes each); capacity beyond `count` is not counted.
-    public var byteCount: Int { counts.reduce(0, +) * tokenStride * 2 * 2 }
+    public var byteCount: Int { storage.storedTokens * tokenStride * 2 * 2 }
 
     /// The stored keys of `layer` widened to Float32 in the protocol's `[count, kvHeads, headDim]`
     /// layout (for tests and for quantized caches that take over a full-precision prefill).
-    public func keys(layer: Int) -> [Float] { tokenMajor(keys[layer], layer: layer) }
+    public func keys(layer: Int) -> [Float] { tokenMajor(storage.keys[layer], layer: layer) }
 
     /// The stored values of `layer` widened to Float32, `[count, kvHeads, headDim]`.
-    public func values(layer: Int) -> [Float] { tokenMajor(values[layer], layer: layer) }
+    public func values(layer: Int) -> [Float] { tokenMajor(storage.values[layer], layer: layer) }
 
     private func tokenMajor(_ halves: [UInt16], layer: Int) -> [Float] {
-        let tokens = counts[layer]
+        let tokens = storage.counts[layer]
         let capacity = capacity(layer: layer)
         let d = headDim
         var result = [Float](repeating: 0, count: tokens * tokenStride)
@@ -155,23 +117,5 @@ public final class F16KVCache: KVCache {
             }
         }
         return result
-    }
-}
-
-/// Re-laying out head-major storage when its capacity grows.
-enum HeadMajor {
-    /// `[kvHeads, capacity, headDim]` buffer with the first `rows` rows of each head copied from `old`.
-    static func regrow<Element: Numeric>(_ old: [Element], kvHeads: Int, headDim: Int, rows: Int, capacity: Int) -> [Element] {
-        let oldCapacity = old.count / (kvHeads * headDim)
-        var grown = [Element](repeating: 0, count: kvHeads * capacity * headDim)
-        old.withUnsafeBufferPointer { source in
-            grown.withUnsafeMutableBufferPointer { target in
-                for g in 0..<kvHeads where rows > 0 {
-                    (target.baseAddress! + g * capacity * headDim)
-                        .update(from: source.baseAddress! + g * oldCapacity * headDim, count: rows * headDim)
-                }
-            }
-        }
-        return grown
     }
 }

@@ -70,13 +70,7 @@ private struct HalfGroupJob: @unchecked Sendable {
                 let count = visible(i)
                 var maximum = -Float.infinity
                 for t in 0..<count { maximum = max(maximum, s[t]) }
-                var sum: Float = 0
-                for t in 0..<count {
-                    let e = (s[t] - maximum).exponential
-                    s[t] = e
-                    sum += e
-                }
-                let inverse = 1 / sum
+                let inverse = 1 / AttentionMath.exponentiate(s, count: count, maximum: maximum)
                 for t in 0..<count { s[t] *= inverse }
                 let o = out(i, h)
                 for k in 0..<d { o[k] = 0 }

@@ -60,6 +60,42 @@ struct IntOrList: Decodable {
     }
 }
 
+/// Rotary-embedding settings in either transformers form a decoder config may use: 5.x
+/// `rope_parameters`, or 4.x `rope_theta` with `rope_scaling`. Decoded from the config's top level.
+struct RopeFields: Decodable, Sendable {
+    var parameters: RopeParameters?
+    var legacyTheta: Double?
+    var legacyScaling: RopeParameters?
+
+    enum CodingKeys: String, CodingKey {
+        case parameters = "rope_parameters"
+        case legacyTheta = "rope_theta"
+        case legacyScaling = "rope_scaling"
+    }
+
+    init() {}
+
+    /// Theta and the position scale (see `RopeParameters.resolve`).
+    func resolve(file: String) throws -> (theta: Double, positionScale: Double) {
+        try RopeParameters.resolve(parameters: parameters, legacyTheta: legacyTheta, legacyScaling: legacyScaling, file: file)
+    }
+}
+
+/// `bos_token_id` and `eos_token_id` (an id or a list) at a decoder config's top level.
+enum SpecialTokenFields {
+    enum CodingKeys: String, CodingKey {
+        case bos = "bos_token_id"
+        case eos = "eos_token_id"
+    }
+
+    /// An absent key keeps the architecture's default; `null` clears it.
+    static func decode(from decoder: any Decoder, bos: inout Int?, eos: inout [Int]) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if c.contains(.bos) { bos = try c.decodeIfPresent(Int.self, forKey: .bos) }
+        if c.contains(.eos) { eos = try c.decodeIfPresent(IntOrList.self, forKey: .eos)?.values ?? [] }
+    }
+}
+
 /// RoPE settings as transformers 5 writes them (`rope_parameters`) or 4.x (`rope_scaling`).
 struct RopeParameters: Decodable {
     var ropeType: String?

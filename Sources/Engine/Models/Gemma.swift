@@ -19,9 +19,7 @@ public struct GemmaConfig: Decodable, Sendable {
     public var attentionBias: Bool = false
     public var bosTokenId: Int? = 2
     public var eosTokenIds: [Int] = [1]
-    var ropeParameters: RopeParameters?
-    var ropeTheta: Double?
-    var ropeScaling: RopeParameters?
+    var rope = RopeFields()
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -36,11 +34,6 @@ public struct GemmaConfig: Decodable, Sendable {
         case rmsNormEps = "rms_norm_eps"
         case tieWordEmbeddings = "tie_word_embeddings"
         case attentionBias = "attention_bias"
-        case bosTokenId = "bos_token_id"
-        case eosTokenId = "eos_token_id"
-        case ropeParameters = "rope_parameters"
-        case ropeTheta = "rope_theta"
-        case ropeScaling = "rope_scaling"
     }
 
     public init() {}
@@ -59,11 +52,8 @@ public struct GemmaConfig: Decodable, Sendable {
         rmsNormEps = try c.decodeIfPresent(Double.self, forKey: .rmsNormEps) ?? rmsNormEps
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? attentionBias
-        if c.contains(.bosTokenId) { bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId) }
-        if c.contains(.eosTokenId) { eosTokenIds = try c.decodeIfPresent(IntOrList.self, forKey: .eosTokenId)?.values ?? [] }
-        ropeParameters = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
-        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
-        ropeScaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling)
+        try SpecialTokenFields.decode(from: decoder, bos: &bosTokenId, eos: &eosTokenIds)
+        rope = try RopeFields(from: decoder)
     }
 
     /// The activation transformers runs: `hidden_activation` if set, else `hidden_act`, where the
@@ -74,8 +64,7 @@ public struct GemmaConfig: Decodable, Sendable {
     }
 
     public func decoderConfig(file: String) throws -> DecoderConfig {
-        let rope = try RopeParameters.resolve(
-            parameters: ropeParameters, legacyTheta: ropeTheta, legacyScaling: ropeScaling, file: file)
+        let rope = try self.rope.resolve(file: file)
         guard let activation = Activation(configName: resolvedActivation) else {
             throw CheckpointError(
                 .invalidConfig, "\(file): hidden activation '\(resolvedActivation)' is not supported; expected gelu_pytorch_tanh")

@@ -17,9 +17,7 @@ public struct LlamaConfig: Decodable, Sendable {
     public var mlpBias: Bool = false
     public var bosTokenId: Int? = 1
     public var eosTokenIds: [Int] = [2]
-    var ropeParameters: RopeParameters?
-    var ropeTheta: Double?
-    var ropeScaling: RopeParameters?
+    var rope = RopeFields()
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -34,11 +32,6 @@ public struct LlamaConfig: Decodable, Sendable {
         case tieWordEmbeddings = "tie_word_embeddings"
         case attentionBias = "attention_bias"
         case mlpBias = "mlp_bias"
-        case bosTokenId = "bos_token_id"
-        case eosTokenId = "eos_token_id"
-        case ropeParameters = "rope_parameters"
-        case ropeTheta = "rope_theta"
-        case ropeScaling = "rope_scaling"
     }
 
     public init() {}
@@ -57,17 +50,13 @@ public struct LlamaConfig: Decodable, Sendable {
         tieWordEmbeddings = try c.decodeIfPresent(Bool.self, forKey: .tieWordEmbeddings) ?? tieWordEmbeddings
         attentionBias = try c.decodeIfPresent(Bool.self, forKey: .attentionBias) ?? attentionBias
         mlpBias = try c.decodeIfPresent(Bool.self, forKey: .mlpBias) ?? mlpBias
-        if c.contains(.bosTokenId) { bosTokenId = try c.decodeIfPresent(Int.self, forKey: .bosTokenId) }
-        if c.contains(.eosTokenId) { eosTokenIds = try c.decodeIfPresent(IntOrList.self, forKey: .eosTokenId)?.values ?? [] }
-        ropeParameters = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeParameters)
-        ropeTheta = try c.decodeIfPresent(Double.self, forKey: .ropeTheta)
-        ropeScaling = try c.decodeIfPresent(RopeParameters.self, forKey: .ropeScaling)
+        try SpecialTokenFields.decode(from: decoder, bos: &bosTokenId, eos: &eosTokenIds)
+        rope = try RopeFields(from: decoder)
     }
 
     /// The architecture-independent settings the shared decoder runs with.
     public func decoderConfig(file: String) throws -> DecoderConfig {
-        let rope = try RopeParameters.resolve(
-            parameters: ropeParameters, legacyTheta: ropeTheta, legacyScaling: ropeScaling, file: file)
+        let rope = try self.rope.resolve(file: file)
         guard let activation = Activation(configName: hiddenAct) else {
             throw CheckpointError(.invalidConfig, "\(file): hidden_act '\(hiddenAct)' is not supported; expected silu")
         }

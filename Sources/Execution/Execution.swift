@@ -1,2 +1,0 @@
-/// Runs a plan: scheduler, result store, feature cache and provenance.
-public enum Execution {}

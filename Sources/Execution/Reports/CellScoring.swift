@@ -1,0 +1,168 @@
+import Datasets
+import Foundation
+import Planning
+import SpecLanguage
+
+/// One reported number of a cell.
+public struct CellMetric: Sendable, Codable, Equatable {
+    public var value: Double
+    public var standardError: Double
+    public var n: Int
+    public var higherIsBetter: Bool
+    public var note: String?
+
+    enum CodingKeys: String, CodingKey {
+        case value, standardError = "standard_error", n, higherIsBetter = "higher_is_better", note
+    }
+}
+
+/// A cell's results: labels, completeness, metrics and measurements.
+public struct CellResult: Sendable, Codable, Equatable {
+    public var key: String
+    public var experiments: [String]
+    public var specFiles: [String]
+    public var model: String
+    public var compression: String
+    public var dataset: String
+    public var regime: String
+    public var samples: Int
+    /// Samples with a stored answer.
+    public var answered: Int
+    public var failed: Int
+    /// Metrics by key (`accuracy`, or `<probe>/<key>` for a synthetic suite); empty unless every
+    /// sample was answered.
+    public var metrics: [String: CellMetric]
+    /// KV cache bytes at the end of generation (mean over samples) and weight bytes, as the
+    /// caches and linear layers account for them.
+    public var kvBytesMean: Double?
+    public var weightBytes: Int?
+    /// Why metrics are missing, when they are.
+    public var scoringError: String?
+
+    enum CodingKeys: String, CodingKey {
+        case key, experiments, specFiles = "spec_files", model, compression, dataset, regime, samples, answered, failed,
+             metrics, kvBytesMean = "kv_bytes_mean", weightBytes = "weight_bytes", scoringError = "scoring_error"
+    }
+}
+
+/// One line of `samples.jsonl`: a sample's answer in one cell, with its metric components.
+public struct SampleLine: Sendable, Codable, Equatable {
+    public var experiment: String
+    public var model: String
+    public var compression: String
+    public var dataset: String
+    public var index: Int
+    public var sample: String
+    public var cell: String
+    public var prompt: String
+    public var output: String
+    public var tokens: [Int]
+    public var parsed: String?
+    public var components: [String: Double]
+    public var kvBytes: Int
+    public var weightBytes: Int
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case experiment, model, compression, dataset, index, sample, cell, prompt, output, tokens, parsed, components,
+             kvBytes = "kv_bytes", weightBytes = "weight_bytes", error
+    }
+}
+
+/// Scores every cell of a plan from the answers in the store, with the Datasets metrics.
+///
+/// Scoring is cheap and deterministic, so it runs over all answers on every run (corpus metrics
+/// such as CIDEr-D need the whole cell at once anyway).
+public struct CellScoring {
+    public var plan: Plan
+    public var samples: RunSamples
+    public var evaluator = Evaluator()
+
+    public init(plan: Plan, samples: RunSamples) {
+        self.plan = plan
+        self.samples = samples
+    }
+
+    /// Results and sample lines for every cell, sorted by (experiment, model, compression, dataset).
+    public func score(records: [String: SampleRecord]) -> (cells: [CellResult], lines: [SampleLine]) {
+        var cells: [CellResult] = []
+        var lines: [SampleLine] = []
+        for cell in plan.cells {
+            let label = cell.labels.first ?? CellLabel(specFile: "", experiment: "", model: cell.cell.model.name,
+                                                       compression: "", dataset: cell.cell.dataset.name)
+            let loaded = samples.dataset(plan.datasets[cell.dataset].descriptor).samples
+            var answered = 0
+            var failed = 0
+            var outputs: [(LoadedSample, SampleRecord?)] = []
+            for (index, decode) in cell.decodeJobs.enumerated() where index < loaded.count {
+                let record = records[plan.jobs[decode].key.hex]
+                if let record { record.error == nil ? (answered += 1) : (failed += 1) }
+                outputs.append((loaded[index], record))
+            }
+            var result = CellResult(
+                key: cell.key.hex, experiments: Array(Set(cell.labels.map(\.experiment))).sorted(),
+                specFiles: Array(Set(cell.labels.map(\.specFile))).sorted(), model: label.model,
+                compression: label.compression, dataset: label.dataset, regime: cell.cell.regime.rawValue,
+                samples: cell.sampleCount, answered: answered, failed: failed, metrics: [:])
+            var scores: [String: SampleScore] = [:]
+            if answered == cell.sampleCount, cell.sampleCount > 0 {
+                do {
+                    // A synthetic suite mixes formats: score each probe with its own format.
+                    var groups: [String: [(LoadedSample, SampleRecord)]] = [:]
+                    var groupOrder: [String] = []
+                    for case let (sample, record?) in outputs {
+                        let group = sample.probe ?? ""
+                        if groups[group] == nil { groupOrder.append(group) }
+                        groups[group, default: []].append((sample, record))
+                    }
+                    for group in groupOrder {
+                        let members = groups[group]!
+                        let format = members[0].0.format
+                        var texts: [String: String] = [:]
+                        for (sample, record) in members { texts[sample.sample.id] = record.output }
+                        let report = try evaluator.evaluate(format, samples: members.map(\.0.sample), outputs: texts)
+                        for metric in report.metrics {
+                            let key = group.isEmpty ? metric.key : "\(group)/\(metric.key)"
+                            result.metrics[key] = CellMetric(value: stable(metric.value), standardError: stable(metric.standardError),
+                                                             n: metric.count, higherIsBetter: metric.higherIsBetter, note: metric.note)
+                        }
+                        for score in report.samples { scores[score.sampleID] = score }
+                    }
+                } catch {
+                    result.scoringError = "\(error)"
+                }
+            } else if cell.sampleCount > 0 {
+                result.scoringError = "\(cell.sampleCount - answered) of \(cell.sampleCount) samples have no answer"
+            }
+            let answeredRecords = outputs.compactMap { $0.1 }.filter { $0.error == nil }
+            if !answeredRecords.isEmpty {
+                result.kvBytesMean = Double(answeredRecords.reduce(0) { $0 + $1.kvBytes }) / Double(answeredRecords.count)
+                result.weightBytes = answeredRecords[0].weightBytes
+            }
+            cells.append(result)
+            for (index, (sample, record)) in outputs.enumerated() {
+                let score = scores[sample.sample.id]
+                lines.append(SampleLine(
+                    experiment: label.experiment, model: label.model, compression: label.compression, dataset: label.dataset,
+                    index: index, sample: sample.sample.id, cell: cell.key.hex, prompt: record?.prompt ?? "",
+                    output: record?.output ?? "", tokens: record?.tokens ?? [], parsed: score?.parsed,
+                    components: (score?.components ?? [:]).mapValues(stable), kvBytes: record?.kvBytes ?? 0, weightBytes: record?.weightBytes ?? 0,
+                    error: record == nil ? "not computed" : record?.error))
+            }
+        }
+        cells.sort { ($0.experiments.first ?? "", $0.model, $0.compression, $0.dataset, $0.key)
+            < ($1.experiments.first ?? "", $1.model, $1.compression, $1.dataset, $1.key) }
+        lines.sort { ($0.experiment, $0.model, $0.compression, $0.dataset, $0.index)
+            < ($1.experiment, $1.model, $1.compression, $1.dataset, $1.index) }
+        return (cells, lines)
+    }
+}
+
+/// `value` rounded to 12 significant digits.
+///
+/// Some corpus metrics (CIDEr-D) sum over dictionaries, whose order Swift randomises per process,
+/// so their last bits differ from run to run; reports round them away to stay byte-stable.
+func stable(_ value: Double) -> Double {
+    guard value.isFinite, value != 0 else { return value }
+    return Double(String(format: "%.12g", value)) ?? value
+}

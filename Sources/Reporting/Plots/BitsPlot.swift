@@ -1,0 +1,163 @@
+import Foundation
+
+/// Accuracy (or any metric) against bits, one line per compression method, for one dataset.
+///
+/// Bits run along a log2 axis. The FP16 baseline is a dashed horizontal line across the plot, since it has no bit budget to
+/// sit at. Values are on their display scale (fractions in percent).
+public struct BitsPlot: Sendable, Hashable {
+    public var title: String
+    public var yLabel: String
+    public var series: [Series]
+    /// The baseline's value, drawn dashed; nil when the results have no baseline.
+    public var baseline: Double?
+    public var baselineLabel: String
+
+    public struct Series: Sendable, Hashable {
+        public var name: String
+        /// (bits, value), sorted by bits.
+        public var points: [(bits: Int, value: Double)]
+
+        public init(name: String, points: [(bits: Int, value: Double)]) {
+            self.name = name
+            self.points = points.sorted { $0.bits < $1.bits }
+        }
+
+        public static func == (a: Series, b: Series) -> Bool {
+            a.name == b.name && a.points.map(\.bits) == b.points.map(\.bits) && a.points.map(\.value) == b.points.map(\.value)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
+            for point in points { hasher.combine(point.bits); hasher.combine(point.value) }
+        }
+    }
+
+    public init(title: String, yLabel: String, series: [Series], baseline: Double?, baselineLabel: String = "fp16") {
+        self.title = title
+        self.yLabel = yLabel
+        self.series = series
+        self.baseline = baseline
+        self.baselineLabel = baselineLabel
+    }
+
+    /// One plot per (model, dataset) for `metricKey` of each dataset: methods from the cells'
+    /// compression (`kv` method, `w-` weight method), x = bits.
+    public static func plots(results: ResultSet, metricFor: (String) -> String?) -> [(name: String, plot: BitsPlot)] {
+        var out: [(String, BitsPlot)] = []
+        let models = results.values(of: .model)
+        for model in models {
+            for dataset in results.values(of: .dataset) {
+                let cells = results.cells.filter { $0.coordinates.model == model && $0.coordinates.dataset == dataset }
+                guard let key = metricFor(dataset) ?? cells.first?.metrics.first?.key else { continue }
+                let scale = MetricCatalog.displayScale(forKey: key)
+                var byMethod: [(String, [(Int, Double)])] = []
+                var baseline: Double?
+                for cell in cells {
+                    guard let metric = cell.metric(key) else { continue }
+                    let value = metric.value * scale
+                    if cell.isBaseline { baseline = baseline ?? value; continue }
+                    let method = cell.methodLabel
+                    if let index = byMethod.firstIndex(where: { $0.0 == method }) {
+                        // Two configurations of one method at the same bits (other parameters differ): keep both
+                        // visible by suffixing the configuration name.
+                        if byMethod[index].1.contains(where: { $0.0 == cell.bits }) {
+                            byMethod.append((method + " (" + cell.coordinates.compression + ")", [(cell.bits, value)]))
+                        } else {
+                            byMethod[index].1.append((cell.bits, value))
+                        }
+                    } else {
+                        byMethod.append((method, [(cell.bits, value)]))
+                    }
+                }
+                guard !byMethod.isEmpty || baseline != nil else { continue }
+                let name = (models.count > 1 ? "\(model)-" : "") + "\(dataset)-\(MetricCatalog.heading(forKey: key))"
+                let title = (models.count > 1 ? "\(model), " : "") + dataset
+                let unit = scale == 100 ? " (%)" : ""
+                out.append((name, BitsPlot(title: title, yLabel: MetricCatalog.heading(forKey: key) + unit,
+                                           series: byMethod.map { Series(name: $0.0, points: $0.1.map { (bits: $0.0, value: $0.1) }) },
+                                           baseline: baseline)))
+            }
+        }
+        return out
+    }
+
+    static let palette: [Drawing.Color] = [0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E, 0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF]
+        .map { Drawing.Color(hex: $0) }
+
+    /// Lays the plot out: axes with ticks, one line with markers per method, the dashed baseline, a legend.
+    public func drawing(width: Double = 480, height: Double = 300) -> Drawing {
+        let left = 58.0, right = 132.0, top = 30.0, bottom = 44.0
+        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        var items: [Drawing.Item] = []
+
+        let bits = Array(Set(series.flatMap { $0.points.map(\.bits) })).sorted()
+        let xs = bits.isEmpty ? [2, 16] : bits
+        let xMin = Double(xs.first ?? 2), xMax = Double(xs.last ?? 16)
+        var values = series.flatMap { $0.points.map(\.value) }
+        if let baseline { values.append(baseline) }
+        let (yMin, yMax, yStep) = Self.niceRange(values.min() ?? 0, values.max() ?? 1)
+
+        // Bits on a log2 axis (2, 3, 4, 8 are budgets, each a doubling of the one before but 3),
+        // padded so that markers do not sit on the axes.
+        let pad = plotWidth * 0.06
+        func x(_ bits: Double) -> Double {
+            guard xMax > xMin else { return left + plotWidth / 2 }
+            return left + pad + (log2(bits) - log2(xMin)) / (log2(xMax) - log2(xMin)) * (plotWidth - 2 * pad)
+        }
+        func y(_ value: Double) -> Double { top + (1 - (value - yMin) / (yMax - yMin)) * plotHeight }
+
+        // Grid and y ticks.
+        let yDecimals = yStep >= 1 ? 0 : Int(ceil(-log10(yStep)))
+        var tick = yMin
+        while tick <= yMax + yStep * 1e-6 {
+            items.append(.path(points: [.init(left, y(tick)), .init(left + plotWidth, y(tick))], color: .lightGray, width: 0.5, dash: []))
+            items.append(.text(NumberText.fixed(tick, decimals: yDecimals), at: .init(left - 6, y(tick) + 3.5), size: 10,
+                               anchor: .end, color: .black, rotated: false))
+            tick += yStep
+        }
+        // Axes.
+        items.append(.path(points: [.init(left, top), .init(left, top + plotHeight), .init(left + plotWidth, top + plotHeight)],
+                           color: .black, width: 1, dash: []))
+        for bit in xs {
+            let px = x(Double(bit))
+            items.append(.path(points: [.init(px, top + plotHeight), .init(px, top + plotHeight + 4)], color: .black, width: 1, dash: []))
+            items.append(.text(String(bit), at: .init(px, top + plotHeight + 15), size: 10, anchor: .middle, color: .black, rotated: false))
+        }
+        items.append(.text("bits", at: .init(left + plotWidth / 2, height - 8), size: 11, anchor: .middle, color: .black, rotated: false))
+        items.append(.text(yLabel, at: .init(14, top + plotHeight / 2), size: 11, anchor: .middle, color: .black, rotated: true))
+        items.append(.text(title, at: .init(left + plotWidth / 2, 18), size: 12, anchor: .middle, color: .black, rotated: false))
+
+        // Baseline, then one line per method.
+        var legend: [(String, Drawing.Color, [Double])] = []
+        if let baseline {
+            items.append(.path(points: [.init(left, y(baseline)), .init(left + plotWidth, y(baseline))], color: .gray, width: 1.5, dash: [5, 3]))
+            legend.append((baselineLabel, .gray, [5, 3]))
+        }
+        for (index, line) in series.enumerated() {
+            let color = Self.palette[index % Self.palette.count]
+            let points = line.points.map { Drawing.Point(x(Double($0.bits)), y($0.value)) }
+            if points.count > 1 { items.append(.path(points: points, color: color, width: 1.8, dash: [])) }
+            for point in points { items.append(.dot(center: point, radius: 3, color: color)) }
+            legend.append((line.name, color, []))
+        }
+        // Legend to the right of the plot.
+        for (index, entry) in legend.enumerated() {
+            let ly = top + 8 + Double(index) * 16
+            let lx = left + plotWidth + 12
+            items.append(.path(points: [.init(lx, ly), .init(lx + 18, ly)], color: entry.1, width: 1.8, dash: entry.2))
+            if entry.2.isEmpty { items.append(.dot(center: .init(lx + 9, ly), radius: 3, color: entry.1)) }
+            items.append(.text(entry.0, at: .init(lx + 24, ly + 3.5), size: 10, anchor: .start, color: .black, rotated: false))
+        }
+        return Drawing(width: width, height: height, items: items)
+    }
+
+    /// A padded axis range with a 1-2-5 step (about five ticks).
+    static func niceRange(_ low: Double, _ high: Double) -> (Double, Double, Double) {
+        var low = low, high = high
+        if high - low < 1e-9 { low -= 1; high += 1 }
+        let raw = (high - low) / 5
+        let magnitude = pow(10, floor(log10(raw)))
+        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
+        return (floor(low / step) * step, ceil(high / step) * step, step)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Planning
+import SpecLanguage
+import TestSupport
+import Testing
+@testable import Execution
+
+/// The engine glue on the tiny LLaVA-Gemma fixture: the prefix split, shared prefills and copies.
+@Suite struct EngineSessionTests {
+    func session(weights: WeightQuantization? = nil) throws -> EngineSession {
+        let descriptor = ModelDescriptor(name: "gemma", path: Fixtures.url("models/llava-gemma").path, template: .gemma,
+                                         preprocessing: .pad)
+        return try EngineSession(descriptor: descriptor, weights: weights, calibration: [])
+    }
+
+    let image = Fixtures.url("images/sources/baseline444_61x97.jpg")
+    let prompt = SpecLanguage.PromptTemplate.gemma.render(userText: "What color is the shape?", hasImage: true)
+
+    @Test func theSplitIsAtTheImageAndTheHalvesMakeTheWholePrompt() throws {
+        let session = try session()
+        let ids = try session.tokenize(prompt, hasImage: true)
+        #expect(ids.prefix.last == session.model.imageTokenId)
+        #expect(ids.prefix.filter { $0 == session.model.imageTokenId }.count == 1)
+        let bos = try #require(session.tokenizer.tokenID(for: "<bos>"))
+        #expect(ids.prefix.first == bos)
+        #expect(ids.full.filter { $0 == bos }.count == 1)  // the template's <bos> only, none added
+        #expect(!ids.question.isEmpty)
+        #expect(session.tokenizer.decode(ids.question).contains("What color is the shape?"))
+    }
+
+    @Test func aPrefixPrefillContinuedWithTheQuestionEqualsOnePass() throws {
+        let session = try session()
+        let ids = try session.tokenize(prompt, hasImage: true)
+        let features = try session.visionFeatures(image: image)
+        let whole = try session.makeCache(kv: nil)
+        let logitsWhole = try session.prefill(ids.full, images: [features], cache: whole)
+        let prefix = try session.makeCache(kv: nil)
+        _ = try session.prefill(ids.prefix, images: [features], cache: prefix)
+        let continued = try session.quantizedCopy(of: prefix, kv: nil)
+        let logitsSplit = try session.prefill(ids.question, images: [], cache: continued)
+        let difference = zip(logitsWhole, logitsSplit).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference < 1e-4)
+        let settings = GenerationSettings(maxNewTokens: 6)
+        let a = try session.generate(cache: whole, firstLogits: logitsWhole, generation: settings)
+        let b = try session.generate(cache: continued, firstLogits: logitsSplit, generation: settings)
+        #expect(a.tokens == b.tokens)
+        #expect(a.text == b.text)
+        // The prefix cache was copied, never continued.
+        #expect(prefix.count(layer: 0) == ids.prefix.count - 1 + features.tokens)
+    }
+
+    @Test func aQuantizedCopyIsSmallerAndLeavesTheOriginalAlone() throws {
+        let session = try session()
+        let ids = try session.tokenize(prompt, hasImage: true)
+        let features = try session.visionFeatures(image: image)
+        let cache = try session.makeCache(kv: nil)
+        let logits = try session.prefill(ids.full, images: [features], cache: cache)
+        let before = cache.count(layer: 0)
+        let kv = KVCacheQuantization(method: .uniform(scope: .perToken), bits: 2, regime: .store)
+        let quantized = try session.quantizedCopy(of: cache, kv: kv)
+        #expect(quantized.count(layer: 0) == before)
+        #expect(quantized.byteCount < cache.byteCount / 2)
+        let answer = try session.generate(cache: quantized, firstLogits: logits, generation: GenerationSettings(maxNewTokens: 4))
+        #expect(!answer.tokens.isEmpty)
+        #expect(cache.count(layer: 0) == before)
+        // Under `store` the first token comes from the full-precision prefill.
+        let reference = try session.generate(cache: cache.copy(), firstLogits: logits, generation: GenerationSettings(maxNewTokens: 1))
+        #expect(answer.tokens.first == reference.tokens.first)
+    }
+
+    @Test func stopStringsCutTheAnswer() throws {
+        let session = try session()
+        let ids = try session.tokenize(prompt, hasImage: true)
+        let features = try session.visionFeatures(image: image)
+        let cache = try session.makeCache(kv: nil)
+        let logits = try session.prefill(ids.full, images: [features], cache: cache)
+        let free = try session.generate(cache: cache.copy(), firstLogits: logits, generation: GenerationSettings(maxNewTokens: 12))
+        guard free.text.count >= 4 else { return }
+        let stop = String(free.text.dropFirst(2).prefix(2))
+        let cut = try session.generate(cache: cache.copy(), firstLogits: logits,
+                                       generation: GenerationSettings(maxNewTokens: 12, stop: [stop]))
+        #expect(!cut.text.contains(stop))
+        #expect(free.text.hasPrefix(cut.text))
+        #expect(cut.tokens.count <= free.tokens.count)
+    }
+
+    @Test func aMissingCheckpointIsNamed() {
+        let descriptor = ModelDescriptor(name: "x", path: "/nonexistent/model", template: .gemma)
+        #expect {
+            _ = try EngineSession(descriptor: descriptor, weights: nil, calibration: [])
+        } throws: { error in
+            "\(error)".contains("/nonexistent/model/config.json")
+        }
+    }
+}

@@ -1,8 +1,0 @@
-import Testing
-@testable import Execution
-
-@Suite struct ExecutionPackageTests {
-    @Test func moduleLinks() {
-        #expect(String(describing: Execution.self) == "Execution")
-    }
-}

@@ -1,8 +1,0 @@
-import Testing
-@testable import Reporting
-
-@Suite struct ReportingPackageTests {
-    @Test func moduleLinks() {
-        #expect(String(describing: Reporting.self) == "Reporting")
-    }
-}
