@@ -89,8 +89,7 @@ extension PromptTemplate: ExpressibleByArgument {}
 enum UserFacingError {
     static func message(_ error: any Error) -> String {
         if let checkpoint = error as? CheckpointError { return checkpoint.message }
-        if let described = error as? CustomStringConvertible { return described.description }
-        return "\(error)"
+        return String(describing: error)
     }
 }
 

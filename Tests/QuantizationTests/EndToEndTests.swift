@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Engine
+import TestSupport
 @testable import Quantization
 
 /// `lcb generate`'s library path against what transformers produced for the fixture checkpoints.
