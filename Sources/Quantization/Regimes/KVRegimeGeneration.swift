@@ -120,9 +120,14 @@ public enum KVRegimeGeneration {
     }
 
     /// A decodable cache for `config` (nil = f16) continued from `shared`; `shared` is unchanged.
+    /// `config`'s regime must be the one `shared` was made for.
     public static func `continue`(
         _ shared: SharedPrefill, model: Model, prompt: RegimePrompt, config: KVQuantizationConfig?
     ) throws -> PrefilledCache {
+        if let config, config.regime != (shared.coverage == .wholePrompt ? .store : .prefix) {
+            throw KVCacheQuantizationError(
+                "a \(shared.coverage == .wholePrompt ? "store" : "prefix")-regime prefill cannot continue '\(config.canonicalDescription)'; prefill once per regime")
+        }
         var clock = Lap()
         let cache: any KVCache = try config.map { try QuantizedKVCache(config: $0, copying: shared.cache) } ?? shared.cache.copy()
         switch shared.coverage {
