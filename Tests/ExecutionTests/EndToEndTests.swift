@@ -176,6 +176,33 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
         #expect(String(decoding: reports[0][1], as: UTF8.self).contains("CIDEr-D"))
     }
 
+    @Test func aStoredRunRendersTheSameReportAsItsFolder() throws {
+        guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
+            Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")
+            return
+        }
+        let folder = temporaryFolder()
+        _ = try copySpec("captions.yaml", to: folder)
+        let run = try runLCB(["run", "captions.yaml", "--quiet", "--reports", "Reports"], in: folder)
+        #expect(run.status == 0, "\(run.stderr)")
+        let fromFolder = try runLCB(["report", "Reports/captions", "--out", "from-folder"], in: folder)
+        let fromRun = try runLCB(["report", "run:1", "--out", "from-run"], in: folder)
+        #expect(fromFolder.status == 0, "\(fromFolder.stderr)")
+        #expect(fromRun.status == 0, "\(fromRun.stderr)")
+        for name in ["main.md", "main.csv", "report.md"] {
+            let a = try String(contentsOf: folder.appendingPathComponent("from-folder/\(name)"), encoding: .utf8)
+            let b = try String(contentsOf: folder.appendingPathComponent("from-run/\(name)"), encoding: .utf8)
+            #expect(a == b, "\(name) differs")
+            #expect(a.contains("cider"))
+        }
+        // A stored run against its own folder: nothing changed.
+        let diff = try runLCB(["diff", "run:1", "Reports/captions", "--format", "json"], in: folder)
+        #expect(diff.status == 0, "\(diff.stderr)")
+        let missing = try runLCB(["report", "run:7", "--out", "x"], in: folder)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("run 7") && missing.stderr.contains("run:1 (captions)"))
+    }
+
     @Test func aDryRunPrintsThePlanAndComputesNothing() throws {
         guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
             Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")

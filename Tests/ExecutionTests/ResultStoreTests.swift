@@ -26,10 +26,30 @@ func record(_ key: String, output: String = "a red circle", error: String? = nil
 }
 
 @Suite struct ResultStoreTests {
-    @Test func opensInWALModeWithMigrationV1() throws {
+    @Test func opensInWALModeWithMigrationsV1AndV2() throws {
         let store = try ResultStore(url: temporaryFolder().appendingPathComponent("store.sqlite"))
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1"])
+        #expect(try store.appliedMigrations() == ["v1", "v2"])
+    }
+
+    @Test func aStoreMadeBeforeV2GainsTheRunFilesTableAndKeepsItsRuns() throws {
+        let url = temporaryFolder().appendingPathComponent("store.sqlite")
+        do {
+            // The schema as the first release shipped it: v1 only.
+            let database = try SQLiteDatabase(path: url.path)
+            var v1Only = DatabaseMigrator()
+            v1Only.register("v1", try #require(ResultStore.migrator.migrations.first).sql)
+            try v1Only.migrate(database)
+            try database.query("INSERT INTO runs (spec_name, plan_hash, started_at) VALUES ('old', 'h', 't')")
+        }
+        let store = try ResultStore(url: url)
+        #expect(try store.appliedMigrations() == ["v1", "v2"])
+        #expect(try store.runs().map(\.specName) == ["old"])
+        #expect(try store.reportFiles(runID: 1).isEmpty)
+        let files = ["results.json": Data("{}\n".utf8), "samples.jsonl": Data([0x7B, 0x7D, 0x0A, 0xFF])]
+        try store.recordReportFiles(files, runID: 1)
+        #expect(try store.reportFiles(runID: 1) == files)
+        #expect(try store.reportFiles(runID: 2).isEmpty)
     }
 
     @Test func reopeningAppliesNoMigrationTwiceAndKeepsData() throws {
@@ -39,7 +59,7 @@ func record(_ key: String, output: String = "a red circle", error: String? = nil
             try store.record(record("k1"), runID: nil)
         }
         let again = try ResultStore(url: url)
-        #expect(try again.appliedMigrations() == ["v1"])
+        #expect(try again.appliedMigrations() == ["v1", "v2"])
         #expect(try again.completedKeys() == ["k1"])
     }
 

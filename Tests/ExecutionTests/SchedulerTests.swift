@@ -74,6 +74,24 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         #expect(try ResultStore(url: LCBHome(root: folder.appendingPathComponent("home")).store).runs().count == 2)
     }
 
+    @Test func eachRunStoresItsReportFilesAsWritten() throws {
+        let folder = temporaryFolder()
+        let spec = try copySpec("grid.yaml", to: folder)
+        let first = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
+        let store = try ResultStore(url: LCBHome(root: folder.appendingPathComponent("home")).store)
+        let names = ["manifest.json", "results.json", "samples.jsonl"]
+        let written = try names.map { try Data(contentsOf: first.reportFolder.appendingPathComponent($0)) }
+        let stored = try store.reportFiles(runID: first.runID)
+        #expect(stored.keys.sorted() == names)
+        #expect(names.map { stored[$0] } == written)
+        // A second run overwrites the folder; the first run's files stay in the store as they were.
+        let second = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
+        #expect(second.runID == first.runID + 1)
+        #expect(try store.reportFiles(runID: first.runID)["manifest.json"] == written[0])
+        #expect(try store.reportFiles(runID: second.runID)["manifest.json"]
+                == Data(contentsOf: second.reportFolder.appendingPathComponent("manifest.json")))
+    }
+
     @Test func changingOneConfigurationRecomputesOnlyItsCells() throws {
         let folder = temporaryFolder()
         let spec = try copySpec("grid.yaml", to: folder)

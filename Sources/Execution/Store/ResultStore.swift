@@ -123,6 +123,16 @@ public final class ResultStore: @unchecked Sendable {
             );
             CREATE INDEX samples_by_cell ON samples(cell_key, sample_index);
             """)
+        // v2: each run's report files (results.json, samples.jsonl, manifest.json) exactly as
+        // written, so `lcb report run:N` reads a run even after Reports/<spec>/ was overwritten.
+        migrator.register("v2", """
+            CREATE TABLE run_files (
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                name TEXT NOT NULL,
+                content BLOB NOT NULL,
+                PRIMARY KEY (run_id, name)
+            );
+            """)
         return migrator
     }
 
@@ -182,6 +192,34 @@ public final class ResultStore: @unchecked Sendable {
                               startedAt: row[3].string ?? "", finishedAt: row[4].string, status: row[5].string ?? "",
                               computed: row[6].int ?? 0, manifestJSON: row[7].string)
                 }
+        }
+    }
+
+    /// Stores the report files run `runID` wrote (name → bytes), replacing any stored before.
+    public func recordReportFiles(_ files: [String: Data], runID: Int) throws {
+        try locked {
+            try database.transaction {
+                for (name, content) in files.sorted(by: { $0.key < $1.key }) {
+                    try database.query("INSERT OR REPLACE INTO run_files (run_id, name, content) VALUES (?, ?, ?)",
+                                       [.integer(Int64(runID)), .text(name), .blob(Array(content))])
+                }
+            }
+        }
+    }
+
+    /// The report files stored for run `runID` (name → bytes); empty when the run stored none.
+    public func reportFiles(runID: Int) throws -> [String: Data] {
+        try locked {
+            var files: [String: Data] = [:]
+            for row in try database.query("SELECT name, content FROM run_files WHERE run_id = ?", [.integer(Int64(runID))]) {
+                guard let name = row[0].string else { continue }
+                switch row[1] {
+                case .blob(let bytes): files[name] = Data(bytes)
+                case .text(let text): files[name] = Data(text.utf8)
+                default: files[name] = Data()
+                }
+            }
+            return files
         }
     }
 
