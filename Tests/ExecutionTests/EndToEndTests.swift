@@ -169,7 +169,11 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
             // The spec's table is rendered beside the results (Reporting, as `lcb report` does it).
             #expect(result.stderr.contains("tables: main.md, main.csv"))
             reports.append(try ["samples.jsonl", "results.json", "main.md", "main.csv"].map {
-                try Data(contentsOf: report.appendingPathComponent($0))
+                let data = try Data(contentsOf: report.appendingPathComponent($0))
+                guard $0 == "results.json" else { return data }
+                // tokens/s is a measurement of this process; every other byte must repeat.
+                let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                return Data(lines.filter { !$0.contains("\"tokens_per_second\"") }.joined(separator: "\n").utf8)
             })
         }
         #expect(reports[0] == reports[1])

@@ -235,6 +235,6 @@ final class EngineSession: InferenceSession {
             if let range = text.range(of: stop), range.lowerBound < cut { cut = range.lowerBound }
         }
         text = String(text[..<cut]).trimmingCharacters(in: .whitespacesAndNewlines)
-        return GeneratedAnswer(tokens: tokens, text: text, kvBytes: cache.byteCount)
+        return GeneratedAnswer(tokens: tokens, text: text, kvBytes: cache.byteCount, kvTokens: cache.count(layer: 0))
     }
 }

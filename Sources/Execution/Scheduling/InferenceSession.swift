@@ -63,11 +63,14 @@ public struct GeneratedAnswer: Sendable, Equatable {
     public var text: String
     /// Bytes the KV cache held at the end.
     public var kvBytes: Int
+    /// Tokens the KV cache held at the end (prompt with image tokens, plus generated ones).
+    public var kvTokens: Int
 
-    public init(tokens: [Int], text: String, kvBytes: Int) {
+    public init(tokens: [Int], text: String, kvBytes: Int, kvTokens: Int = 0) {
         self.tokens = tokens
         self.text = text
         self.kvBytes = kvBytes
+        self.kvTokens = kvTokens
     }
 }
 

@@ -315,7 +315,7 @@ public struct Scheduler {
                         try finish(decode: decode, record: SampleRecord(
                             key: jobs[decode].key.hex, cellKey: cell.key.hex, sampleIndex: sampleIndex, sampleID: sampleID,
                             prompt: promptText, output: answer.text, tokens: answer.tokens, timings: timings,
-                            kvBytes: answer.kvBytes, weightBytes: session.weightBytes))
+                            kvBytes: answer.kvBytes, kvTokens: answer.kvTokens, weightBytes: session.weightBytes))
                     } catch {
                         try finish(decode: decode, record: SampleRecord(
                             key: jobs[decode].key.hex, cellKey: cell.key.hex, sampleIndex: sampleIndex, sampleID: sampleID,
