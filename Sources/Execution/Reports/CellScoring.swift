@@ -188,7 +188,7 @@ public struct CellScoring {
                         let report = try evaluator.evaluate(format, samples: members.map(\.0.sample), outputs: texts)
                         for metric in report.metrics {
                             let key = group.isEmpty ? metric.key : "\(group)/\(metric.key)"
-                            result.metrics[key] = CellMetric(value: stable(metric.value), standardError: stable(metric.standardError),
+                            result.metrics[key] = CellMetric(value: metric.value, standardError: metric.standardError,
                                                              n: metric.count, higherIsBetter: metric.higherIsBetter, note: metric.note)
                         }
                         for score in report.samples { scores[score.sampleID] = score }
@@ -216,7 +216,7 @@ public struct CellScoring {
                     experiment: label.experiment, model: label.model, compression: label.compression, dataset: label.dataset,
                     index: index, sample: sample.sample.id, cell: cell.key.hex, prompt: record?.prompt ?? "",
                     output: record?.output ?? "", tokens: record?.tokens ?? [], parsed: score?.parsed, probe: sample.probe,
-                    components: (score?.components ?? [:]).mapValues(stable), kvBytes: record?.kvBytes ?? 0, weightBytes: record?.weightBytes ?? 0,
+                    components: score?.components ?? [:], kvBytes: record?.kvBytes ?? 0, weightBytes: record?.weightBytes ?? 0,
                     error: record == nil ? "not computed" : record?.error))
             }
         }
@@ -226,13 +226,4 @@ public struct CellScoring {
             < ($1.experiment, $1.model, $1.compression, $1.dataset, $1.index) }
         return (cells, lines)
     }
-}
-
-/// `value` rounded to 12 significant digits.
-///
-/// Some corpus metrics (CIDEr-D) sum over dictionaries, whose order Swift randomises per process,
-/// so their last bits differ from run to run; reports round them away to stay byte-stable.
-func stable(_ value: Double) -> Double {
-    guard value.isFinite, value != 0 else { return value }
-    return Double(String(format: "%.12g", value)) ?? value
 }
