@@ -75,6 +75,27 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> ProcessResult {
         }
     }
 
+    @Test func calibratedWeightsAreQuantizedOnceAndThenReadFromTheCache() throws {
+        let folder = temporaryFolder()
+        let spec = try copySpec("calibrated.yaml", to: folder)
+        let first = try makeRunner(spec, folder: folder, backend: EngineInferenceBackend(threads: 1)).run()
+        #expect(first.statistics.computed["weight_quantization"] == 2)
+        let entries = LCBHome(root: folder.appendingPathComponent("home")).cache.entries().filter { $0.kind == .quantizedWeights }
+        #expect(entries.count == 2)
+        // A fresh store (every answer recomputed) over the same cache: the layers are read, not recalibrated.
+        let home = LCBHome(root: folder.appendingPathComponent("home"), store: folder.appendingPathComponent("fresh.sqlite"))
+        let second = try Runner(spec: try loadSpec(spec), specPath: spec, home: home,
+                                options: RunOptions(threads: 1, reportsRoot: folder.appendingPathComponent("Reports2"), version: "test"),
+                                backend: EngineInferenceBackend(threads: 1)).run()
+        #expect(second.statistics.computed["weight_quantization"] == nil)
+        #expect(second.statistics.cacheHits["quantized_weights"] == 2)
+        #expect(second.statistics.computed["decode"] == first.statistics.computed["decode"])
+        let a = try String(contentsOf: first.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
+        let b = try String(contentsOf: second.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
+        #expect(a == b)
+        #expect(second.cells.map(\.weightBytes) == first.cells.map(\.weightBytes))
+    }
+
     @Test func aKilledRunResumesWithoutDuplicatesOrRecomputation() throws {
         guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
             Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")
