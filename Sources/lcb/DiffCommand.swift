@@ -1,4 +1,5 @@
 import ArgumentParser
+import Execution
 import Foundation
 import Reporting
 
@@ -26,6 +27,9 @@ struct DiffCommand: ParsableCommand {
     @Option(name: .long, help: "The spec whose report folder to read at git revisions (Reports/<NAME>).")
     var spec: String?
 
+    @Option(name: .long, help: "The result store that run:N is read from (default: $LCB_HOME/store.sqlite or .lcb/store.sqlite).")
+    var store: String?
+
     @Option(name: .long, help: "Output format: md, tex or json.")
     var format: String = "md"
 
@@ -50,7 +54,8 @@ struct DiffCommand: ParsableCommand {
     }
 
     func run() throws {
-        let locator = ResultSetLocator(directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        let locator = ResultSetLocator(directory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+                                       store: StoredRunResults(storeURL: LCBHome.resolve(storePath: store).store))
         let diff: ResultDiff
         do {
             let before = try locator.load(try locator.reference(old, spec: spec))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Execution
 import Foundation
 import Reporting
 import SpecLanguage
@@ -40,6 +41,9 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "The spec file whose tables to render, when SOURCE is not a spec.")
     var spec: String?
 
+    @Option(name: .long, help: "The result store that run:N is read from (default: $LCB_HOME/store.sqlite or .lcb/store.sqlite).")
+    var store: String?
+
     @Option(name: .customLong("spec-name"), help: "The report folder's spec name at a git revision holding several.")
     var specName: String?
 
@@ -60,7 +64,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let locator = ResultSetLocator(directory: here)
+        let locator = ResultSetLocator(directory: here, store: StoredRunResults(storeURL: LCBHome.resolve(storePath: store).store))
         do {
             var specValue: Spec?
             let results: ResultSet

@@ -138,6 +138,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         lines.append("reports: \(outcome.reportFolder.path)/{results.json,samples.jsonl,manifest.json}")
+        lines.append("run: run:\(outcome.runID) (lcb report run:\(outcome.runID) --out DIR renders it later)")
         return lines.joined(separator: "\n") + "\n"
     }
 }

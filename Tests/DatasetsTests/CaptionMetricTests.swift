@@ -85,6 +85,43 @@ struct CocoEvalFixture {
         }
     }
 
+    /// The same n-gram counts held in dictionaries that iterate in different orders (as two
+    /// processes, with their own hash seeds, would hold them) give bit-identical CIDEr-D.
+    @Test func ciderDDoesNotDependOnDictionaryOrder() throws {
+        let words = (0..<400).map { "w\($0 % 157)" }
+        let candidate = words.joined(separator: " ")
+        let references = [words.shuffledDeterministically(seed: 1).joined(separator: " "),
+                          words.prefix(250).joined(separator: " ")]
+        let others = [CaptionPair(candidate: "a red cube", references: ["a red cube", "one red box"]),
+                      CaptionPair(candidate: "w1 w2 w3", references: ["w3 w2 w1", "w1 w2"])]
+        func reordered(_ counts: NGramCounts, descending: Bool) -> NGramCounts {
+            var copy = counts
+            copy.counts = counts.counts.map { table in
+                var rebuilt: [String: Int] = [:]
+                let keys = table.keys.sorted()
+                for key in descending ? keys.reversed() : keys { rebuilt[key] = table[key] }
+                return rebuilt
+            }
+            return copy
+        }
+        let pairs = [CaptionPair(candidate: candidate, references: references)] + others
+        let base = (pairs.map { NGramCounts($0.candidate) }, pairs.map { $0.references.map { NGramCounts($0) } })
+        let up = CIDErD.scores(candidates: base.0.map { reordered($0, descending: false) },
+                               references: base.1.map { $0.map { reordered($0, descending: false) } })
+        let down = CIDErD.scores(candidates: base.0.map { reordered($0, descending: true) },
+                                 references: base.1.map { $0.map { reordered($0, descending: true) } })
+        // The test means something only if the two copies really iterate differently.
+        let ascending = reordered(base.0[0], descending: false).counts[1]
+        let descending = reordered(base.0[0], descending: true).counts[1]
+        try #require(Array(ascending.keys) != Array(descending.keys))
+        #expect(up.map(\.bitPattern) == down.map(\.bitPattern))
+        #expect(up.map(\.bitPattern) == CIDErD.scores(pairs).map(\.bitPattern))
+        #expect(up[0] > 0 && up[0] < 10)
+        // Images in another order: each image keeps its bit-exact score.
+        let reversedScores = CIDErD.scores(Array(pairs.reversed()))
+        #expect(Array(reversedScores.reversed()).map(\.bitPattern) == up.map(\.bitPattern))
+    }
+
     @Test func identicalCaptionScoresOneOnBLEUAndROUGE() {
         let pair = CaptionPair(candidate: "a man rides a red bike", references: ["a man rides a red bike"])
         let bleu = BLEU.sentenceScores(BLEU.statistics(pair))
@@ -109,5 +146,18 @@ struct CocoEvalFixture {
             let input = item["input"] ?? ""
             #expect(PTBTokenizer.cocoTokenize(input) == item["tokenized"], "\(input)")
         }
+    }
+}
+
+extension Array {
+    /// A fixed permutation (a linear congruential shuffle), the same in every process.
+    func shuffledDeterministically(seed: UInt64) -> [Element] {
+        var state = seed
+        var result = self
+        for index in result.indices.reversed() where index > 0 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            result.swapAt(index, Int((state >> 33) % UInt64(index + 1)))
+        }
+        return result
     }
 }

@@ -68,6 +68,24 @@ import Testing
         #expect(answer.tokens.first == reference.tokens.first)
     }
 
+    /// The spec's `method: group` defaults (G=128, R=0) give a cache Quantization accepts, under
+    /// every regime: R = 0 is "no full-precision window", not an error at run time.
+    @Test(arguments: [KVRegime.store, .prefix, .attention])
+    func theSpecsGroupDefaultsRun(regime: KVRegime) throws {
+        let session = try session()
+        let kv = KVCacheQuantization(method: .group(.groupDefaults), bits: 2, regime: regime)
+        #expect(GroupKVParameters.groupDefaults.residual == 0)
+        #expect(try EngineSession.kvConfig(kv).residual == 0)
+        let ids = try session.tokenize(prompt, hasImage: true)
+        let features = try session.visionFeatures(image: image)
+        let cache = try session.makeCache(kv: regime == .attention ? kv : nil)
+        let logits = try session.prefill(ids.full, images: [features], cache: cache)
+        let quantized = regime == .attention ? cache : try session.quantizedCopy(of: cache, kv: kv)
+        let answer = try session.generate(cache: quantized, firstLogits: logits, generation: GenerationSettings(maxNewTokens: 3))
+        #expect(!answer.tokens.isEmpty)
+        #expect(quantized.byteCount < cache.count(layer: 0) * 2 * 2 * quantized.layerCount * quantized.kvHeads * quantized.headDim)
+    }
+
     @Test func stopStringsCutTheAnswer() throws {
         let session = try session()
         let ids = try session.tokenize(prompt, hasImage: true)

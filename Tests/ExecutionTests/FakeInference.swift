@@ -116,6 +116,6 @@ final class FakeSession: InferenceSession {
         let seed = digestNumber("\(fake.history)|\(firstLogits)|\(generation.maxNewTokens)")
         let tokens = (0..<generation.maxNewTokens).map { (seed + $0 * 7) % 100 }
         let word = ["yes", "no", "red", "blue", "circle"][seed % 5]
-        return GeneratedAnswer(tokens: tokens, text: word, kvBytes: fake.byteCount)
+        return GeneratedAnswer(tokens: tokens, text: word, kvBytes: fake.byteCount, kvTokens: fake.count(layer: 0))
     }
 }

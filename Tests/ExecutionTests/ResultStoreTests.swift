@@ -22,14 +22,40 @@ func temporaryFolder(_ name: String = #function) -> URL {
 
 func record(_ key: String, output: String = "a red circle", error: String? = nil) -> SampleRecord {
     SampleRecord(key: key, cellKey: "cell", sampleIndex: 0, sampleID: "s-\(key)", prompt: "Q: what?", output: output,
-                 tokens: [5, 6, 7], timings: ["decode": 0.25], kvBytes: 1024, weightBytes: 4096, error: error)
+                 tokens: [5, 6, 7], timings: ["decode": 0.25], kvBytes: 1024, kvTokens: 40, weightBytes: 4096, error: error)
 }
 
 @Suite struct ResultStoreTests {
-    @Test func opensInWALModeWithMigrationV1() throws {
+    @Test func opensInWALModeWithEveryMigration() throws {
         let store = try ResultStore(url: temporaryFolder().appendingPathComponent("store.sqlite"))
         #expect(try store.journalMode() == "wal")
-        #expect(try store.appliedMigrations() == ["v1"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3"])
+    }
+
+    @Test func aStoreMadeBeforeV2GainsTheNewTablesAndColumnsAndKeepsItsRuns() throws {
+        let url = temporaryFolder().appendingPathComponent("store.sqlite")
+        do {
+            // The schema as the first release shipped it: v1 only.
+            let database = try SQLiteDatabase(path: url.path)
+            var v1Only = DatabaseMigrator()
+            v1Only.register("v1", try #require(ResultStore.migrator.migrations.first).sql)
+            try v1Only.migrate(database)
+            try database.query("INSERT INTO runs (spec_name, plan_hash, started_at) VALUES ('old', 'h', 't')")
+            try database.query("""
+                INSERT INTO samples (key, cell_key, sample_index, sample_id, prompt, output, tokens, timings, kv_bytes,
+                                     weight_bytes, finished_at) VALUES ('k', 'c', 0, 's', 'p', 'o', '[1]', '{}', 64, 8, 't')
+                """)
+        }
+        let store = try ResultStore(url: url)
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3"])
+        #expect(try store.runs().map(\.specName) == ["old"])
+        #expect(try store.reportFiles(runID: 1).isEmpty)
+        // An answer stored before v3 has no token count: 0, which reports leave out of bytes per token.
+        #expect(try store.records(keys: ["k"])["k"].map { [$0.kvBytes, $0.kvTokens] } == [64, 0])
+        let files = ["results.json": Data("{}\n".utf8), "samples.jsonl": Data([0x7B, 0x7D, 0x0A, 0xFF])]
+        try store.recordReportFiles(files, runID: 1)
+        #expect(try store.reportFiles(runID: 1) == files)
+        #expect(try store.reportFiles(runID: 2).isEmpty)
     }
 
     @Test func reopeningAppliesNoMigrationTwiceAndKeepsData() throws {
@@ -39,7 +65,7 @@ func record(_ key: String, output: String = "a red circle", error: String? = nil
             try store.record(record("k1"), runID: nil)
         }
         let again = try ResultStore(url: url)
-        #expect(try again.appliedMigrations() == ["v1"])
+        #expect(try again.appliedMigrations() == ["v1", "v2", "v3"])
         #expect(try again.completedKeys() == ["k1"])
     }
 

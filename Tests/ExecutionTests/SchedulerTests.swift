@@ -74,6 +74,50 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         #expect(try ResultStore(url: LCBHome(root: folder.appendingPathComponent("home")).store).runs().count == 2)
     }
 
+    @Test func eachRunStoresItsReportFilesAsWritten() throws {
+        let folder = temporaryFolder()
+        let spec = try copySpec("grid.yaml", to: folder)
+        let first = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
+        let store = try ResultStore(url: LCBHome(root: folder.appendingPathComponent("home")).store)
+        let names = ["manifest.json", "results.json", "samples.jsonl"]
+        let written = try names.map { try Data(contentsOf: first.reportFolder.appendingPathComponent($0)) }
+        let stored = try store.reportFiles(runID: first.runID)
+        #expect(stored.keys.sorted() == names)
+        #expect(names.map { stored[$0] } == written)
+        // A second run overwrites the folder; the first run's files stay in the store as they were.
+        let second = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
+        #expect(second.runID == first.runID + 1)
+        #expect(try store.reportFiles(runID: first.runID)["manifest.json"] == written[0])
+        #expect(try store.reportFiles(runID: second.runID)["manifest.json"]
+                == Data(contentsOf: second.reportFolder.appendingPathComponent("manifest.json")))
+    }
+
+    @Test func resultsRecordSettingsAndMeasurementsAndSamplesTheirProbe() throws {
+        let folder = temporaryFolder()
+        let outcome = try makeRunner(copySpec("grid.yaml", to: folder), folder: folder, backend: FakeBackend()).run()
+        let results = try JSONDecoder().decode(ResultsFile.self, from: Data(contentsOf: outcome.reportFolder.appendingPathComponent("results.json")))
+        func cell(_ compression: String) throws -> CellResult {
+            try #require(results.cells.first { $0.compression == compression && $0.dataset == "short" })
+        }
+        let kivi = try cell("kv-store-4"), prefix = try cell("kv-prefix-2"), rtn = try cell("w-rtn-4"), fp16 = try cell("fp16")
+        #expect(kivi.kv?.method == "kivi" && kivi.kv?.bits == 4 && kivi.kv?.regime == "store")
+        #expect(kivi.kv?.parameters == ["group_size": "16", "residual": "16"])
+        #expect(prefix.kv?.parameters == ["scope": "per_tensor"] && prefix.kv?.regime == "prefix" && prefix.weights == nil)
+        #expect(rtn.weights?.method == "rtn" && rtn.weights?.bits == 4 && rtn.weights?.regime == nil && rtn.kv == nil)
+        #expect(rtn.weights?.parameters["group_size"] == "16")
+        #expect(fp16.kv == nil && fp16.weights == nil)
+        // The fake cache holds one "token" per history entry, 16 bytes each in f16 and 4 quantized.
+        #expect([fp16, rtn, kivi, prefix].map(\.kvBytesPerToken) == [16, 16, 4, 4])
+        for result in results.cells { #expect((result.tokensPerSecond ?? 0) > 0, "\(result.compression)") }
+        // FP16 is written as `"kv" : null`, so a reader knows the setting rather than guessing it.
+        let text = try String(contentsOf: outcome.reportFolder.appendingPathComponent("results.json"), encoding: .utf8)
+        #expect(text.contains("\"kv\" : null") && text.contains("\"tokens_per_second\""))
+        let lines = try String(contentsOf: outcome.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
+            .split(separator: "\n").map { try JSONDecoder().decode(SampleLine.self, from: Data($0.utf8)) }
+        #expect(Set(lines.filter { $0.dataset == "short" }.map(\.probe)) == ["recognition"])
+        #expect(Set(lines.filter { $0.dataset == "pope" }.map(\.probe)) == ["hallucination"])
+    }
+
     @Test func changingOneConfigurationRecomputesOnlyItsCells() throws {
         let folder = temporaryFolder()
         let spec = try copySpec("grid.yaml", to: folder)

@@ -166,6 +166,55 @@ import TestSupport
         }
     }
 
+    /// `group` with R = 0: no fp16 window for values; keys leave the window a whole group at a time.
+    @Test func groupWithoutAWindowQuantizesValuesOnArrivalAndKeysPerGroup() throws {
+        var none = KVQuantizationConfig(method: .group, bits: .two)
+        none.groupSize = 4; none.residual = 0
+        var four = none
+        four.residual = 4
+        let withoutWindow = try QuantizedKVCache(config: none, layerCount: 1, kvHeads: 1, headDim: 8)
+        let withWindow = try QuantizedKVCache(config: four, layerCount: 1, kvHeads: 1, headDim: 8)
+        var data = SeededGenerator(seed: 21)
+        let k = data.normal(12 * 8), v = data.normal(12 * 8)
+        func append(_ range: Range<Int>) {
+            for cache in [withoutWindow, withWindow] {
+                k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+                    cache.append(layer: 0, keys: UnsafeBufferPointer(rebasing: kb[(range.lowerBound * 8)..<(range.upperBound * 8)]),
+                                 values: UnsafeBufferPointer(rebasing: vb[(range.lowerBound * 8)..<(range.upperBound * 8)]),
+                                 tokenCount: range.count)
+                } }
+            }
+        }
+        let fp16 = { (x: [Float], tokens: Range<Int>) in Array(x[(tokens.lowerBound * 8)..<(tokens.upperBound * 8)]).map { Float(Float16($0)) } }
+        append(0..<10)
+        // Keys: two whole groups (8 tokens) quantized as with R = 4, the last 2 still fp16.
+        let keys = withoutWindow.dequantizedKeys(layer: 0)
+        #expect(keys == withWindow.dequantizedKeys(layer: 0))
+        #expect(Array(keys[64..<80]) == fp16(k, 8..<10))
+        #expect(Array(keys[0..<64]) != fp16(k, 0..<8))
+        // Values: every token quantized per token; R = 4 keeps tokens 6…9 in fp16.
+        let values = withoutWindow.dequantizedValues(layer: 0)
+        let windowed = withWindow.dequantizedValues(layer: 0)
+        #expect(Array(values[0..<48]) == Array(windowed[0..<48]))
+        #expect(Array(windowed[48..<80]) == fp16(v, 6..<10))
+        for token in 6..<10 { #expect(Array(values[(token * 8)..<(token * 8 + 8)]) != fp16(v, token..<(token + 1))) }
+        #expect(withoutWindow.byteCount < withWindow.byteCount)
+        // Two decode steps fill the third key group: every key is now quantized.
+        append(10..<11)
+        append(11..<12)
+        #expect(withoutWindow.count(layer: 0) == 12)
+        #expect(withoutWindow.dequantizedKeys(layer: 0) == withWindow.dequantizedKeys(layer: 0))
+        #expect(Array(withoutWindow.dequantizedKeys(layer: 0)[64..<96]) != fp16(k, 8..<12))
+    }
+
+    @Test func gearStillNeedsAWindow() {
+        var config = KVQuantizationConfig(method: .gear, bits: .two)
+        config.groupSize = 4; config.residual = 0
+        #expect(throws: KVCacheQuantizationError.self) {
+            try QuantizedKVCache(config: config, layerCount: 1, kvHeads: 1, headDim: 8)
+        }
+    }
+
     @Test func invalidWindowIsRejected() {
         var config = KVQuantizationConfig(method: .group, bits: .two)
         config.groupSize = 32; config.residual = 48

@@ -12,6 +12,12 @@ import Testing
         #expect(config.canonicalDescription == "group:2,variant=kivi,group_size=32,residual=32,regime=prefix")
     }
 
+    @Test func groupTakesAZeroWindow() throws {
+        let config = try #require(try QuantizationSpecParser.parseKV("group:2,group_size=32,residual=0"))
+        #expect(config.residual == 0)
+        #expect(try QuantizedKVCache(config: config, layerCount: 1, kvHeads: 1, headDim: 32).count(layer: 0) == 0)
+    }
+
     @Test func parsesGEARWithDefaultsAndAliases() throws {
         let gear = try #require(try QuantizationSpecParser.parseKV("gear:4,rank=3,seed=9"))
         #expect(gear.rank == 3 && gear.prefillRank == 4 && gear.seed == 9 && gear.groupSize == 64 && gear.fraction == 0.02)
@@ -58,6 +64,7 @@ import Testing
         ("group:2,regime=attention,regime=store", "parameter 'regime' is given twice"),
         ("group:2,residual", "expected name=value after the bits, got 'residual'"),
         ("gear:2,iterations=0", "iterations must be an integer ≥ 1, got '0'"),
+        ("gear:2,residual=0", "residual must be an integer ≥ 1, got '0'"),
         ("fp16:4", "'fp16' takes no bits or parameters"),
         ("group:4,variant=flexgen,group_size=32", "group_size does not apply to variant=flexgen"),
     ])

@@ -99,6 +99,18 @@ import Testing
         #expect(results.cells.allSatisfy { !$0.samples.isEmpty && !$0.metrics.isEmpty })
         #expect(results.provenance?.rootSpecFile?.hasSuffix("grid.yaml") == true)
         #expect(MetricCatalog.pairedStatistic(forKey: "hallucination/precision") == .yesNo("precision"))
+        // Settings, measurements and probes as the runner records them.
+        #expect(results.cells.filter { !$0.settingsKnown }.isEmpty)
+        let prefix = try #require(results.cells.first { $0.coordinates.compression == "kv-prefix-2" })
+        #expect(prefix.kv?.method == "uniform" && prefix.kv?.bits == 2 && prefix.kv?.regime == "prefix")
+        let fp16 = try #require(results.cells.first { $0.coordinates.compression == "fp16" })
+        #expect(fp16.kv == nil && fp16.weights == nil && fp16.isBaseline)
+        let prefixBytes = try #require(prefix.resources.kvBytesPerToken)
+        let fp16Bytes = try #require(fp16.resources.kvBytesPerToken)
+        #expect(prefixBytes < fp16Bytes)
+        #expect((fp16.resources.tokensPerSecond ?? 0) > 0)
+        let groups = Set(prefix.samples.values.compactMap(\.group))
+        #expect(groups == ["recognition"] || groups == ["hallucination"])
     }
 
     @Test func tablesFollowTheSpecAndDiffsFindTheChangedConfiguration() throws {
@@ -112,7 +124,11 @@ import Testing
         #expect(files.contains { $0.path == "plots/pope-hallucination-accuracy.svg" })
 
         let diff = ResultDiffer().diff(old: try read("old"), new: try read("new"))
-        #expect(diff.settingChanges.map(\.subject) == ["grid/gemma/kv-prefix-2/pope cell key", "grid/gemma/kv-prefix-2/short cell key"])
+        // The runner records each cell's settings, so the diff names what changed, not only the key.
+        #expect(diff.settingChanges.map(\.subject) == ["grid/gemma/kv-prefix-2/pope kv", "grid/gemma/kv-prefix-2/pope cell key",
+                                                       "grid/gemma/kv-prefix-2/short kv", "grid/gemma/kv-prefix-2/short cell key"])
+        let kvChange = try #require(diff.settingChanges.first)
+        #expect(kvChange.old?.contains("2") == true && kvChange.new?.contains("3") == true, "\(kvChange)")
         // Every metric is paired (the suite has one probe per dataset, so every sample is in its group).
         #expect(diff.changes.allSatisfy { $0.test.method != "none" })
         let changed = diff.changes.filter { $0.delta != 0 }.map { "\($0.cell) \($0.metric)" }

@@ -16,6 +16,32 @@ public struct CellMetric: Sendable, Codable, Equatable {
     }
 }
 
+/// A quantization setting as reports show it: method, bits, regime (KV only) and every effective parameter.
+public struct QuantizationSummary: Sendable, Codable, Equatable {
+    public var method: String
+    public var bits: Int
+    /// When KV quantization acts (`store`, `prefix`, `attention`); nil for weights.
+    public var regime: String?
+    /// Effective parameters by spec name (defaults filled in), values as the spec writes them.
+    public var parameters: [String: String]
+
+    public init(_ kv: KVCacheQuantization) {
+        method = kv.method.name.rawValue
+        bits = kv.bits
+        regime = kv.regime.rawValue
+        parameters = Dictionary(kv.method.parameters.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public init(_ weights: WeightQuantization) {
+        method = weights.method.name.rawValue
+        bits = weights.bits
+        regime = nil
+        var parameters = Dictionary(weights.method.parameters.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        parameters["targets"] = Set(weights.targets.map(\.rawValue)).sorted().joined(separator: ",")
+        self.parameters = parameters
+    }
+}
+
 /// A cell's results: labels, completeness, metrics and measurements.
 public struct CellResult: Sendable, Codable, Equatable {
     public var key: String
@@ -36,12 +62,48 @@ public struct CellResult: Sendable, Codable, Equatable {
     /// caches and linear layers account for them.
     public var kvBytesMean: Double?
     public var weightBytes: Int?
+    /// KV cache bytes per cached token at the end of generation (mean over samples that recorded
+    /// their token count).
+    public var kvBytesPerToken: Double?
+    /// Generated tokens per second of decoding (all answered samples' tokens over their decode
+    /// time; prefill and vision encoding not included). A measurement: it varies run to run.
+    public var tokensPerSecond: Double?
+    /// The KV and weight settings (nil: FP16 cache / unquantized weights).
+    public var kv: QuantizationSummary?
+    public var weights: QuantizationSummary?
     /// Why metrics are missing, when they are.
     public var scoringError: String?
 
     enum CodingKeys: String, CodingKey {
         case key, experiments, specFiles = "spec_files", model, compression, dataset, regime, samples, answered, failed,
-             metrics, kvBytesMean = "kv_bytes_mean", weightBytes = "weight_bytes", scoringError = "scoring_error"
+             metrics, kvBytesMean = "kv_bytes_mean", weightBytes = "weight_bytes", kvBytesPerToken = "kv_bytes_per_token",
+             tokensPerSecond = "tokens_per_second", kv, weights, scoringError = "scoring_error"
+    }
+}
+
+extension CellResult {
+    /// Encodes every field; `kv` and `weights` as `null` when absent, so a reader can tell "FP16"
+    /// from "not recorded" (other absent optionals are left out).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(key, forKey: .key)
+        try container.encode(experiments, forKey: .experiments)
+        try container.encode(specFiles, forKey: .specFiles)
+        try container.encode(model, forKey: .model)
+        try container.encode(compression, forKey: .compression)
+        try container.encode(dataset, forKey: .dataset)
+        try container.encode(regime, forKey: .regime)
+        try container.encode(samples, forKey: .samples)
+        try container.encode(answered, forKey: .answered)
+        try container.encode(failed, forKey: .failed)
+        try container.encode(metrics, forKey: .metrics)
+        try container.encodeIfPresent(kvBytesMean, forKey: .kvBytesMean)
+        try container.encodeIfPresent(weightBytes, forKey: .weightBytes)
+        try container.encodeIfPresent(kvBytesPerToken, forKey: .kvBytesPerToken)
+        try container.encodeIfPresent(tokensPerSecond, forKey: .tokensPerSecond)
+        try container.encode(kv, forKey: .kv)
+        try container.encode(weights, forKey: .weights)
+        try container.encodeIfPresent(scoringError, forKey: .scoringError)
     }
 }
 
@@ -58,13 +120,15 @@ public struct SampleLine: Sendable, Codable, Equatable {
     public var output: String
     public var tokens: [Int]
     public var parsed: String?
+    /// The probe of a synthetic suite's sample (Reporting groups and pairs by it); nil for real data.
+    public var probe: String?
     public var components: [String: Double]
     public var kvBytes: Int
     public var weightBytes: Int
     public var error: String?
 
     enum CodingKeys: String, CodingKey {
-        case experiment, model, compression, dataset, index, sample, cell, prompt, output, tokens, parsed, components,
+        case experiment, model, compression, dataset, index, sample, cell, prompt, output, tokens, parsed, probe, components,
              kvBytes = "kv_bytes", weightBytes = "weight_bytes", error
     }
 }
@@ -103,7 +167,8 @@ public struct CellScoring {
                 key: cell.key.hex, experiments: Array(Set(cell.labels.map(\.experiment))).sorted(),
                 specFiles: Array(Set(cell.labels.map(\.specFile))).sorted(), model: label.model,
                 compression: label.compression, dataset: label.dataset, regime: cell.cell.regime.rawValue,
-                samples: cell.sampleCount, answered: answered, failed: failed, metrics: [:])
+                samples: cell.sampleCount, answered: answered, failed: failed, metrics: [:],
+                kv: cell.cell.kv.map(QuantizationSummary.init), weights: cell.cell.weights.map(QuantizationSummary.init))
             var scores: [String: SampleScore] = [:]
             if answered == cell.sampleCount, cell.sampleCount > 0 {
                 do {
@@ -123,7 +188,7 @@ public struct CellScoring {
                         let report = try evaluator.evaluate(format, samples: members.map(\.0.sample), outputs: texts)
                         for metric in report.metrics {
                             let key = group.isEmpty ? metric.key : "\(group)/\(metric.key)"
-                            result.metrics[key] = CellMetric(value: stable(metric.value), standardError: stable(metric.standardError),
+                            result.metrics[key] = CellMetric(value: metric.value, standardError: metric.standardError,
                                                              n: metric.count, higherIsBetter: metric.higherIsBetter, note: metric.note)
                         }
                         for score in report.samples { scores[score.sampleID] = score }
@@ -138,6 +203,11 @@ public struct CellScoring {
             if !answeredRecords.isEmpty {
                 result.kvBytesMean = Double(answeredRecords.reduce(0) { $0 + $1.kvBytes }) / Double(answeredRecords.count)
                 result.weightBytes = answeredRecords[0].weightBytes
+                let perToken = answeredRecords.filter { $0.kvTokens > 0 }.map { Double($0.kvBytes) / Double($0.kvTokens) }
+                if !perToken.isEmpty { result.kvBytesPerToken = perToken.reduce(0, +) / Double(perToken.count) }
+                let decodeSeconds = answeredRecords.reduce(0.0) { $0 + ($1.timings["decode"] ?? 0) }
+                let generated = answeredRecords.reduce(0) { $0 + $1.tokens.count }
+                if decodeSeconds > 0 { result.tokensPerSecond = Double(generated) / decodeSeconds }
             }
             cells.append(result)
             for (index, (sample, record)) in outputs.enumerated() {
@@ -145,8 +215,8 @@ public struct CellScoring {
                 lines.append(SampleLine(
                     experiment: label.experiment, model: label.model, compression: label.compression, dataset: label.dataset,
                     index: index, sample: sample.sample.id, cell: cell.key.hex, prompt: record?.prompt ?? "",
-                    output: record?.output ?? "", tokens: record?.tokens ?? [], parsed: score?.parsed,
-                    components: (score?.components ?? [:]).mapValues(stable), kvBytes: record?.kvBytes ?? 0, weightBytes: record?.weightBytes ?? 0,
+                    output: record?.output ?? "", tokens: record?.tokens ?? [], parsed: score?.parsed, probe: sample.probe,
+                    components: score?.components ?? [:], kvBytes: record?.kvBytes ?? 0, weightBytes: record?.weightBytes ?? 0,
                     error: record == nil ? "not computed" : record?.error))
             }
         }
@@ -156,13 +226,4 @@ public struct CellScoring {
             < ($1.experiment, $1.model, $1.compression, $1.dataset, $1.index) }
         return (cells, lines)
     }
-}
-
-/// `value` rounded to 12 significant digits.
-///
-/// Some corpus metrics (CIDEr-D) sum over dictionaries, whose order Swift randomises per process,
-/// so their last bits differ from run to run; reports round them away to stay byte-stable.
-func stable(_ value: Double) -> Double {
-    guard value.isFinite, value != 0 else { return value }
-    return Double(String(format: "%.12g", value)) ?? value
 }

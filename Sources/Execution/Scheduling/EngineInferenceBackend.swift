@@ -20,6 +20,12 @@ public struct EngineInferenceBackend: InferenceBackend {
         KernelThreads.count = threads
         return try EngineSession(descriptor: model.descriptor, weights: weights, calibration: calibration)
     }
+
+    public func session(model: PlannedModel, weights: SpecLanguage.WeightQuantization?, calibration: [CalibrationSample],
+                        stored: StoredQuantizedWeights?) throws -> any InferenceSession {
+        KernelThreads.count = threads
+        return try EngineSession(descriptor: model.descriptor, weights: weights, calibration: calibration, stored: stored)
+    }
 }
 
 /// An error of the runner's engine glue, naming the model folder.
@@ -36,8 +42,10 @@ final class EngineSession: InferenceSession {
     let folder: URL
     let stopTokens: Set<Int>
     private(set) var weightBytes = 0
+    private(set) var loadedStoredWeights = false
 
-    init(descriptor: ModelDescriptor, weights: SpecLanguage.WeightQuantization?, calibration: [CalibrationSample]) throws {
+    init(descriptor: ModelDescriptor, weights: SpecLanguage.WeightQuantization?, calibration: [CalibrationSample],
+         stored: StoredQuantizedWeights? = nil) throws {
         folder = URL(fileURLWithPath: descriptor.path)
         guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
             throw EngineSessionError(message: "\(folder.path)/config.json: checkpoint not found; check the model's `path:` in the spec")
@@ -53,7 +61,20 @@ final class EngineSession: InferenceSession {
         if let weights {
             switch weights.method {
             case .awq, .gptq:
-                try quantizeCalibrated(weights, descriptor: descriptor, calibration: calibration)
+                if let stored, Self.install(stored, in: model) {
+                    loadedStoredWeights = true
+                } else {
+                    try quantizeCalibrated(weights, descriptor: descriptor, calibration: calibration)
+                    if let stored {
+                        var layers: [String: QuantizedLinear] = [:]
+                        model.language.replaceLinearLayers { name, layer in
+                            if let packed = layer as? QuantizedLinear { layers[name] = packed }
+                            return layer
+                        }
+                        // A cache that cannot be written costs the next run a recomputation, nothing more.
+                        try? stored.cache.write(kind: .quantizedWeights, key: stored.key, payload: QuantizedLinearFormat.encode(layers))
+                    }
+                }
             case .rtn, .outlier:
                 try Self.quantize(model, weights, folder: folder)
             }
@@ -64,6 +85,22 @@ final class EngineSession: InferenceSession {
             return layer
         }
         weightBytes = bytes
+    }
+
+    /// Puts the stored packed layers in place of the model's; false (model untouched) when there
+    /// are none, or they do not fit this model (then they are recomputed and overwritten).
+    static func install(_ stored: StoredQuantizedWeights, in model: EngineModel) -> Bool {
+        guard case .hit(let payload) = stored.cache.read(kind: .quantizedWeights, key: stored.key),
+              let layers = try? QuantizedLinearFormat.decode(payload, source: stored.cache.url(kind: .quantizedWeights, key: stored.key).path),
+              !layers.isEmpty else { return false }
+        var fits = 0
+        model.language.replaceLinearLayers { name, layer in
+            if let packed = layers[name], packed.inFeatures == layer.inFeatures, packed.outFeatures == layer.outFeatures { fits += 1 }
+            return layer
+        }
+        guard fits == layers.count else { return false }
+        model.language.replaceLinearLayers { name, layer in layers[name] ?? layer }
+        return true
     }
 
     /// Replaces the language model's linear layers by packed quantized ones.
@@ -235,6 +272,6 @@ final class EngineSession: InferenceSession {
             if let range = text.range(of: stop), range.lowerBound < cut { cut = range.lowerBound }
         }
         text = String(text[..<cut]).trimmingCharacters(in: .whitespacesAndNewlines)
-        return GeneratedAnswer(tokens: tokens, text: text, kvBytes: cache.byteCount)
+        return GeneratedAnswer(tokens: tokens, text: text, kvBytes: cache.byteCount, kvTokens: cache.count(layer: 0))
     }
 }

@@ -63,11 +63,14 @@ public struct GeneratedAnswer: Sendable, Equatable {
     public var text: String
     /// Bytes the KV cache held at the end.
     public var kvBytes: Int
+    /// Tokens the KV cache held at the end (prompt with image tokens, plus generated ones).
+    public var kvTokens: Int
 
-    public init(tokens: [Int], text: String, kvBytes: Int) {
+    public init(tokens: [Int], text: String, kvBytes: Int, kvTokens: Int = 0) {
         self.tokens = tokens
         self.text = text
         self.kvBytes = kvBytes
+        self.kvTokens = kvTokens
     }
 }
 
@@ -78,6 +81,9 @@ public struct GeneratedAnswer: Sendable, Equatable {
 /// configurations, a prefix continued with several questions); a session only does the steps.
 /// `EngineInferenceBackend` implements it over Engine and Quantization; tests may use a double.
 public protocol InferenceSession: AnyObject {
+    /// True when the session read its calibrated layers from the `quantized-weights` cache.
+    var loadedStoredWeights: Bool { get }
+
     /// Bytes of the language model's weights as this session runs them (packed when quantized).
     var weightBytes: Int { get }
 
@@ -106,4 +112,33 @@ public protocol InferenceBackend: Sendable {
     /// `calibration` holds the calibration dataset's samples when `weights` is AWQ or GPTQ.
     func session(model: PlannedModel, weights: WeightQuantization?, calibration: [CalibrationSample]) throws
         -> any InferenceSession
+
+    /// As above; a calibrated configuration's packed layers may be read from and written to
+    /// `stored` (the `quantized-weights` cache under the weight-quantization job's key).
+    func session(model: PlannedModel, weights: WeightQuantization?, calibration: [CalibrationSample],
+                 stored: StoredQuantizedWeights?) throws -> any InferenceSession
+}
+
+extension InferenceSession {
+    public var loadedStoredWeights: Bool { false }
+}
+
+extension InferenceBackend {
+    /// Backends that keep nothing on disk ignore `stored`.
+    public func session(model: PlannedModel, weights: WeightQuantization?, calibration: [CalibrationSample],
+                        stored: StoredQuantizedWeights?) throws -> any InferenceSession {
+        try session(model: model, weights: weights, calibration: calibration)
+    }
+}
+
+/// Where the packed layers of one calibrated weight configuration live on disk.
+public struct StoredQuantizedWeights: Sendable {
+    public var cache: ArtifactCache
+    /// The planner's weight-quantization job key (weights, configuration, calibration content).
+    public var key: String
+
+    public init(cache: ArtifactCache, key: String) {
+        self.cache = cache
+        self.key = key
+    }
 }

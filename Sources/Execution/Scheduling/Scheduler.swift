@@ -196,13 +196,20 @@ public struct Scheduler {
             let session: any InferenceSession
             let started = Date()
             do {
+                // Calibrated layers (AWQ/GPTQ: minutes of work) are kept beside the vision features.
+                let stored = weights.flatMap { weights -> StoredQuantizedWeights? in
+                    guard let featureCache, weights.calibrationDataset != nil else { return nil }
+                    return StoredQuantizedWeights(cache: featureCache, key: jobs[sessionKey.quantizationJob].key.hex)
+                }
                 session = try backend.session(model: plan.models[sessionKey.model], weights: weights,
-                                              calibration: weights.map(calibration) ?? [])
+                                              calibration: weights.map(calibration) ?? [], stored: stored)
             } catch {
                 try failAll(decodesOfSession, message: "model '\(plan.models[sessionKey.model].descriptor.name)': \(error)")
                 continue
             }
-            if sessionKey.quantizationJob >= 0 {
+            if session.loadedStoredWeights {
+                statistics.hit("quantized_weights")
+            } else if sessionKey.quantizationJob >= 0 {
                 statistics.count(.weightQuantization)
                 statistics.time(.weightQuantization, Date().timeIntervalSince(started))
             }
@@ -315,7 +322,7 @@ public struct Scheduler {
                         try finish(decode: decode, record: SampleRecord(
                             key: jobs[decode].key.hex, cellKey: cell.key.hex, sampleIndex: sampleIndex, sampleID: sampleID,
                             prompt: promptText, output: answer.text, tokens: answer.tokens, timings: timings,
-                            kvBytes: answer.kvBytes, weightBytes: session.weightBytes))
+                            kvBytes: answer.kvBytes, kvTokens: answer.kvTokens, weightBytes: session.weightBytes))
                     } catch {
                         try finish(decode: decode, record: SampleRecord(
                             key: jobs[decode].key.hex, cellKey: cell.key.hex, sampleIndex: sampleIndex, sampleID: sampleID,

@@ -24,13 +24,16 @@ public struct SampleRecord: Sendable, Hashable, Codable {
     public var timings: [String: Double]
     /// Bytes of the KV cache at the end of generation.
     public var kvBytes: Int
+    /// Tokens the KV cache held then (0 when not recorded, as in stores written before `v3`).
+    public var kvTokens: Int
     /// Bytes of the language model's weights as run (packed when quantized).
     public var weightBytes: Int
     /// Why the sample failed (nil when it succeeded). Failed samples are retried by the next run.
     public var error: String?
 
     public init(key: String, cellKey: String, sampleIndex: Int, sampleID: String, prompt: String, output: String,
-                tokens: [Int], timings: [String: Double] = [:], kvBytes: Int = 0, weightBytes: Int = 0, error: String? = nil) {
+                tokens: [Int], timings: [String: Double] = [:], kvBytes: Int = 0, kvTokens: Int = 0, weightBytes: Int = 0,
+                error: String? = nil) {
         self.key = key
         self.cellKey = cellKey
         self.sampleIndex = sampleIndex
@@ -40,6 +43,7 @@ public struct SampleRecord: Sendable, Hashable, Codable {
         self.tokens = tokens
         self.timings = timings
         self.kvBytes = kvBytes
+        self.kvTokens = kvTokens
         self.weightBytes = weightBytes
         self.error = error
     }
@@ -123,6 +127,20 @@ public final class ResultStore: @unchecked Sendable {
             );
             CREATE INDEX samples_by_cell ON samples(cell_key, sample_index);
             """)
+        // v2: each run's report files (results.json, samples.jsonl, manifest.json) exactly as
+        // written, so `lcb report run:N` reads a run even after Reports/<spec>/ was overwritten.
+        migrator.register("v2", """
+            CREATE TABLE run_files (
+                run_id INTEGER NOT NULL REFERENCES runs(id),
+                name TEXT NOT NULL,
+                content BLOB NOT NULL,
+                PRIMARY KEY (run_id, name)
+            );
+            """)
+        // v3: the KV cache's token count beside its bytes, for bytes per token.
+        migrator.register("v3", """
+            ALTER TABLE samples ADD COLUMN kv_tokens INTEGER NOT NULL DEFAULT 0;
+            """)
         return migrator
     }
 
@@ -185,6 +203,34 @@ public final class ResultStore: @unchecked Sendable {
         }
     }
 
+    /// Stores the report files run `runID` wrote (name → bytes), replacing any stored before.
+    public func recordReportFiles(_ files: [String: Data], runID: Int) throws {
+        try locked {
+            try database.transaction {
+                for (name, content) in files.sorted(by: { $0.key < $1.key }) {
+                    try database.query("INSERT OR REPLACE INTO run_files (run_id, name, content) VALUES (?, ?, ?)",
+                                       [.integer(Int64(runID)), .text(name), .blob(Array(content))])
+                }
+            }
+        }
+    }
+
+    /// The report files stored for run `runID` (name → bytes); empty when the run stored none.
+    public func reportFiles(runID: Int) throws -> [String: Data] {
+        try locked {
+            var files: [String: Data] = [:]
+            for row in try database.query("SELECT name, content FROM run_files WHERE run_id = ?", [.integer(Int64(runID))]) {
+                guard let name = row[0].string else { continue }
+                switch row[1] {
+                case .blob(let bytes): files[name] = Data(bytes)
+                case .text(let text): files[name] = Data(text.utf8)
+                default: files[name] = Data()
+                }
+            }
+            return files
+        }
+    }
+
     // MARK: Samples
 
     /// Keys of every successfully stored answer (failed ones are left out: the next run retries them).
@@ -204,19 +250,20 @@ public final class ResultStore: @unchecked Sendable {
             try database.transaction {
                 try database.query("""
                     INSERT INTO samples (key, cell_key, sample_index, sample_id, prompt, output, tokens, timings,
-                                         kv_bytes, weight_bytes, error, run_id, finished_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         kv_bytes, weight_bytes, error, run_id, finished_at, kv_tokens)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(key) DO UPDATE SET
                         cell_key = excluded.cell_key, sample_index = excluded.sample_index, sample_id = excluded.sample_id,
                         prompt = excluded.prompt, output = excluded.output, tokens = excluded.tokens,
                         timings = excluded.timings, kv_bytes = excluded.kv_bytes, weight_bytes = excluded.weight_bytes,
-                        error = excluded.error, run_id = excluded.run_id, finished_at = excluded.finished_at
+                        error = excluded.error, run_id = excluded.run_id, finished_at = excluded.finished_at,
+                        kv_tokens = excluded.kv_tokens
                     WHERE samples.error IS NOT NULL
                     """,
                     [.text(sample.key), .text(sample.cellKey), .integer(Int64(sample.sampleIndex)), .text(sample.sampleID),
                      .text(sample.prompt), .text(sample.output), .text(tokens), .text(timings),
                      .integer(Int64(sample.kvBytes)), .integer(Int64(sample.weightBytes)), SQLiteValue(sample.error),
-                     SQLiteValue(runID), .text(Timestamp.now())])
+                     SQLiteValue(runID), .text(Timestamp.now()), .integer(Int64(sample.kvTokens))])
                 let changed = database.changes > 0
                 if changed, sample.error == nil, let runID {
                     try database.query("UPDATE runs SET computed = computed + 1 WHERE id = ?", [.integer(Int64(runID))])
@@ -238,7 +285,7 @@ public final class ResultStore: @unchecked Sendable {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 let rows = try database.query("""
                     SELECT key, cell_key, sample_index, sample_id, prompt, output, tokens, timings, kv_bytes,
-                           weight_bytes, error FROM samples WHERE key IN (\(marks))
+                           weight_bytes, error, kv_tokens FROM samples WHERE key IN (\(marks))
                     """, chunk.map { .text($0) })
                 for row in rows {
                     let record = SampleRecord(
@@ -246,7 +293,7 @@ public final class ResultStore: @unchecked Sendable {
                         sampleID: row[3].string ?? "", prompt: row[4].string ?? "", output: row[5].string ?? "",
                         tokens: (try? JSONText.decode([Int].self, row[6].string ?? "[]")) ?? [],
                         timings: (try? JSONText.decode([String: Double].self, row[7].string ?? "{}")) ?? [:],
-                        kvBytes: row[8].int ?? 0, weightBytes: row[9].int ?? 0, error: row[10].string)
+                        kvBytes: row[8].int ?? 0, kvTokens: row[11].int ?? 0, weightBytes: row[9].int ?? 0, error: row[10].string)
                     result[record.key] = record
                 }
             }

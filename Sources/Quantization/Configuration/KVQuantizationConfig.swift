@@ -57,7 +57,8 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
     public var variant: KVGroupVariant
     /// G (`group`, `gear`, `gear-l`).
     public var groupSize: Int
-    /// R, the full-precision window in tokens (`group`, `gear`, `gear-l`); a multiple of G.
+    /// R, the full-precision window in tokens (`group`, `gear`, `gear-l`); a multiple of G
+    /// (`group` also takes 0: no window, keys quantized as soon as a group of G tokens fills).
     public var residual: Int
     /// Low-rank rank for blocks quantized after the first append (`gear`, `gear-l`).
     public var rank: Int

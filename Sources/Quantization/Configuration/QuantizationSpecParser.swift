@@ -58,7 +58,7 @@ public enum QuantizationSpecParser {
             case "regime": config.regime = try choice(value, name: name, text: text)
             case "fraction": config.fraction = try fraction(value, name: name, text: text)
             case "group_size": config.groupSize = try integer(value, name: name, text: text, minimum: 1)
-            case "residual": config.residual = try integer(value, name: name, text: text, minimum: 1)
+            case "residual": config.residual = try integer(value, name: name, text: text, minimum: method == .group ? 0 : 1)
             case "rank": config.rank = try integer(value, name: name, text: text, minimum: 0)
             case "prefill_rank": config.prefillRank = try integer(value, name: name, text: text, minimum: 0)
             case "iterations": config.iterations = try integer(value, name: name, text: text, minimum: 1)

@@ -16,7 +16,8 @@ public struct KVCacheQuantizationError: Error, CustomStringConvertible, Sendable
 /// - `uniform`, `outlier`: every appended chunk at once (a per-tensor group spans the chunk).
 /// - `group` (KIVI): keys collect in an fp16 window and leave it in blocks of R tokens (so the
 ///   prefill quantizes its first `T − T mod R` tokens); values keep the newest R tokens in fp16 and
-///   quantize each older token per token.
+///   quantize each older token per token. R = 0 (no window): values are quantized on arrival,
+///   keys in blocks of G tokens as soon as a group fills.
 /// - `gear`, `gear-l`: keys and values both leave the window in blocks of R tokens (GEAR's
 ///   streaming compression with gap R), each block with its own low-rank term; the block quantized
 ///   by the layer's first append uses `prefillRank`.
@@ -87,9 +88,12 @@ public final class QuantizedKVCache: KVCache {
             guard config.groupSize > 0 else {
                 throw KVCacheQuantizationError("group_size must be positive, got \(config.groupSize)")
             }
-            guard config.residual > 0, config.residual % config.groupSize == 0 else {
-                throw KVCacheQuantizationError(
-                    "residual must be a positive multiple of group_size (\(config.groupSize)), got \(config.residual)")
+            // `group` accepts R = 0 (no fp16 window); GEAR's streaming blocks need R > 0.
+            let minimum = config.method == .group ? 0 : 1
+            guard config.residual >= minimum, config.residual % config.groupSize == 0 else {
+                throw KVCacheQuantizationError(config.method == .group
+                    ? "residual must be 0 or a positive multiple of group_size (\(config.groupSize)), got \(config.residual)"
+                    : "residual must be a positive multiple of group_size (\(config.groupSize)), got \(config.residual)")
             }
             if config.method != .group {
                 guard config.rank >= 0, config.prefillRank >= 0, config.iterations >= 1 else {
@@ -210,9 +214,11 @@ struct StreamPlan {
             return StreamPlan(codec: KVChunkCodec(bits: c.bits, layout: .headDimIndex), flush: .immediate,
                               rank: 0, prefillRank: 0, seed: c.seed)
         case .group:
+            // R = 0: values are quantized as they arrive; a key group spans G tokens, so keys
+            // leave the fp16 window as soon as G of them are there (at most G − 1 stay fp16).
             return forKeys
                 ? StreamPlan(codec: KVChunkCodec(bits: c.bits, layout: .channelsOverTokens(groupSize: c.groupSize)),
-                             flush: .blocks(c.residual), rank: 0, prefillRank: 0, seed: c.seed)
+                             flush: .blocks(c.residual == 0 ? c.groupSize : c.residual), rank: 0, prefillRank: 0, seed: c.seed)
                 : StreamPlan(codec: KVChunkCodec(bits: c.bits, layout: .tokensOverChannels(groupSize: c.groupSize)),
                              flush: .slidingWindow(c.residual), rank: 0, prefillRank: 0, seed: c.seed)
         case .gear, .gearL:

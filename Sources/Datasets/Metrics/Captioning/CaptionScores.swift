@@ -151,47 +151,61 @@ public enum CIDErD {
     public static let sigma = 6.0
 
     /// Per-image scores; the corpus score is their mean.
+    ///
+    /// Bit-repeatable across processes: every floating-point sum runs over n-grams in sorted
+    /// order, never in dictionary order (which Swift seeds per process).
     public static func scores(_ pairs: [CaptionPair]) -> [Double] {
-        guard !pairs.isEmpty else { return [] }
-        let references = pairs.map { $0.references.map { NGramCounts($0) } }
+        scores(candidates: pairs.map { NGramCounts($0.candidate) },
+               references: pairs.map { $0.references.map { NGramCounts($0) } })
+    }
+
+    /// Per-image scores from n-gram counts (the candidate's and its references', image by image).
+    static func scores(candidates: [NGramCounts], references: [[NGramCounts]]) -> [Double] {
+        guard !candidates.isEmpty else { return [] }
         var documentFrequency: [String: Double] = [:]
         for image in references {
             var seen = Set<String>()
             for counts in image { for n in 0..<4 { seen.formUnion(counts.counts[n].keys) } }
+            // Whole-number increments: exact in any order.
             for gram in seen { documentFrequency[gram, default: 0] += 1 }
         }
-        let logImageCount = log(Double(pairs.count))
+        let logImageCount = log(Double(candidates.count))
 
         struct Vector {
+            /// Per n: (gram, weight) sorted by gram, and the same as a dictionary for look-ups.
+            var ordered: [[(gram: String, weight: Double)]]
             var weights: [[String: Double]]
             var norms: [Double]
             var length: Int
         }
         func vector(_ counts: NGramCounts) -> Vector {
+            var ordered: [[(gram: String, weight: Double)]] = Array(repeating: [], count: 4)
             var weights: [[String: Double]] = Array(repeating: [:], count: 4)
             var norms = [0.0, 0, 0, 0]
             var length = 0
             for n in 0..<4 {
-                for (gram, termFrequency) in counts.counts[n] {
+                for gram in counts.counts[n].keys.sorted() {
+                    let termFrequency = counts.counts[n][gram] ?? 0
                     let df = log(max(1.0, documentFrequency[gram] ?? 0))
                     let weight = Double(termFrequency) * (logImageCount - df)
+                    ordered[n].append((gram, weight))
                     weights[n][gram] = weight
                     norms[n] += weight * weight
                     if n == 1 { length += termFrequency }
                 }
             }
-            return Vector(weights: weights, norms: norms.map { $0.squareRoot() }, length: length)
+            return Vector(ordered: ordered, weights: weights, norms: norms.map { $0.squareRoot() }, length: length)
         }
 
-        return pairs.indices.map { index in
-            let hypothesis = vector(NGramCounts(pairs[index].candidate))
+        return candidates.indices.map { index in
+            let hypothesis = vector(candidates[index])
             var total = [0.0, 0, 0, 0]
             for referenceCounts in references[index] {
                 let reference = vector(referenceCounts)
                 let delta = Double(hypothesis.length - reference.length)
                 for n in 0..<4 {
                     var value = 0.0
-                    for (gram, weight) in hypothesis.weights[n] {
+                    for (gram, weight) in hypothesis.ordered[n] {
                         let referenceWeight = reference.weights[n][gram] ?? 0
                         value += min(weight, referenceWeight) * referenceWeight
                     }
@@ -203,7 +217,7 @@ public enum CIDErD {
                 }
             }
             let mean = total.reduce(0, +) / 4
-            return mean / Double(pairs[index].references.count) * 10
+            return mean / Double(references[index].count) * 10
         }
     }
 }
