@@ -16,6 +16,9 @@ struct LCB: AsyncParsableCommand {
             // Each subcommand lives in its own file in this folder.
             CheckCommand.self,
             DataCommand.self,
+            TokenizeCommand.self,
+            InspectCommand.self,
+            PlanCommand.self,
         ]
     )
 

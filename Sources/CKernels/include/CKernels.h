@@ -5,4 +5,6 @@
 int lcb_cpu_has_avx2(void);
 int lcb_cpu_has_avx512f(void);
 
+#include "quant_kernels.h"
+
 #endif

@@ -1,2 +1,0 @@
-/// Weight and KV-cache quantizers with real packed storage.
-public enum Quantization {}

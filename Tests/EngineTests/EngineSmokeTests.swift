@@ -1,8 +1,0 @@
-import Testing
-@testable import Engine
-
-@Suite struct EnginePackageTests {
-    @Test func moduleLinks() {
-        #expect(String(describing: Engine.self) == "Engine")
-    }
-}
