@@ -160,7 +160,8 @@ def family() -> dict:
 
 
 def setup(seed: int):
-    torch.set_num_threads(2)
+    # Two cores on the build machine; LCB_TRAIN_THREADS=1 when stages run side by side.
+    torch.set_num_threads(int(os.environ.get("LCB_TRAIN_THREADS", "2")))
     torch.manual_seed(seed)
     np.random.seed(seed)
     return random.Random(seed)
@@ -437,7 +438,13 @@ def stage_instruct(args):
     begin = time.time()
     history = []
     model.train()
+    stop_file = os.path.join(args.work, f"stop-{args.model}")
     for step in range(steps):
+        if os.path.exists(stop_file):  # an early stop on request: save what is trained so far
+            print(f"stopping at step {step}: {stop_file} exists", flush=True)
+            os.remove(stop_file)
+            steps = step
+            break
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
         indices = draw(train, rng, cfg["batch"])
@@ -454,6 +461,10 @@ def stage_instruct(args):
             print(json.dumps(record), flush=True)
         elif step % args.log_every == 0:
             print(json.dumps({"step": step, "loss": round(float(loss), 4), "seconds": round(time.time() - begin)}), flush=True)
+    if not history or history[-1]["step"] != steps:
+        history.append({"step": steps, "loss": round(float(loss), 4), "seconds": round(time.time() - begin),
+                        "teacher_forced": teacher_forced(model, held, held_features, pad)})
+        print(json.dumps(history[-1]), flush=True)
     torch.save(model.state_dict(), os.path.join(args.work, f"model-{args.model}.pt"))
     write_log(args.work, f"model-{args.model}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
                                                   "seconds": round(time.time() - begin), "history": history,
