@@ -72,6 +72,8 @@ def stage_export(args):
         record["stages"][stage] = {"state": name, "steps": log.get("steps"), "batch": log.get("batch"),
                                    "lr": log.get("lr"), "seconds": log.get("seconds"),
                                    "last": history[-1] if history else None}
+        if "passes" in log:
+            record["stages"][stage]["passes"] = log["passes"]
     old = os.path.join(out, "training.json")
     if os.path.exists(old):
         with open(old) as handle:
@@ -188,11 +190,22 @@ def write_card(out: str, record: dict):
         lines.append(f"| `train.py {commands[stage]}` | {what[stage]} | `{info['state']}` | {info.get('steps')} × {info.get('batch')} | {info.get('lr')} | {wall} |")
     if not spec["connector_pretraining"]:
         lines += ["", "No connector pretraining: stage 1 is skipped and the projector starts from random initialisation in stage 2."]
-    lines += ["", "Machine: shared 2-core CPU (other jobs running), `nice -n 10`, `torch.set_num_threads(2)`; times are wall clock.",
+    for stage, info in record["stages"].items():
+        if info.get("passes"):
+            described = " then ".join(f"{p['steps']} steps at lr {p['lr']}" for p in info["passes"])
+            lines += ["", f"Stage 2 ran in {len(info['passes'])} passes (each with its own warmup and cosine decay): {described}."]
+    lines += ["", "Machine: the shared 2-core build machine while other helpers compiled Swift, `nice -n 10`, one torch",
+              "thread per process (stages ran side by side); times are wall clock and would be several times shorter on",
+              "an idle machine.",
               "", "Reproduce (from the repository root; see docs/training.md):", "", "```"]
-    for stage in record["stages"]:
+    for stage, info in record["stages"].items():
         data = "--data /tmp/train-data" + (" --eval /tmp/eval-data" if stage in ("vision", "instruct") else "")
-        lines.append(f"Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}")
+        if stage != "instruct":
+            lines.append(f"nice -n 10 Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}")
+            continue
+        for number, step_pass in enumerate(info.get("passes") or [{"steps": info.get("steps"), "lr": info.get("lr")}]):
+            extra = f" --steps {step_pass['steps']} --lr {step_pass['lr']}" + (" --resume" if number else "")
+            lines.append(f"nice -n 10 Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}{extra}")
     lines += [f"Tools/.venv/bin/python Tools/train/train.py export --model {name} --out {relative}",
               f"Tools/.venv/bin/python Tools/train/train.py evaluate --dir {relative} --eval /tmp/eval-data", "```", ""]
     last = record["stages"].get("instruct", {}).get("last") or {}

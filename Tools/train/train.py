@@ -418,7 +418,8 @@ def stage_connector(args):
 def stage_instruct(args):
     fam = family()
     spec = fam["models"][args.model]
-    cfg = fam["stages"]["instruct"]
+    cfg = dict(fam["stages"]["instruct"])
+    cfg["lr"] = args.lr or cfg["lr"]
     steps = args.steps or cfg["steps"]
     rng = setup(cfg["seed"])
     model, tokenizer = build(fam, args.work, spec["lm"], spec["vision"])
@@ -426,6 +427,11 @@ def stage_instruct(args):
     load_part(model.model.language_model, os.path.join(args.work, f"lm-{spec['lm']}.pt"))
     if spec["connector_pretraining"]:
         load_part(model.model.multi_modal_projector, os.path.join(args.work, connector_name(spec) + ".pt"))
+    previous = None
+    if args.resume:
+        # A second stage-2 pass (its own warmup and cosine) from the saved end of the first.
+        load_part(model, os.path.join(args.work, f"model-{args.model}.pt"))
+        previous = read_log(args.work, f"model-{args.model}")
     architecture = architecture_of(fam, spec["lm"])
     train = Suite(args.data, args.work, tokenizer, architecture)
     held = Suite(args.eval, args.work, tokenizer, architecture)
@@ -466,9 +472,16 @@ def stage_instruct(args):
                         "teacher_forced": teacher_forced(model, held, held_features, pad)})
         print(json.dumps(history[-1]), flush=True)
     torch.save(model.state_dict(), os.path.join(args.work, f"model-{args.model}.pt"))
-    write_log(args.work, f"model-{args.model}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
-                                                  "seconds": round(time.time() - begin), "history": history,
-                                                  "parameters": modeling.parameter_counts(model)})
+    record = {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "seconds": round(time.time() - begin),
+              "history": history, "parameters": modeling.parameter_counts(model)}
+    if previous is not None:
+        record["passes"] = previous.get("passes", [{k: previous[k] for k in ("steps", "lr", "seconds")}])
+        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"]})
+        record["steps"] = sum(p["steps"] for p in record["passes"])
+        record["seconds"] = sum(p["seconds"] for p in record["passes"])
+        offset = previous["steps"]
+        record["history"] = previous["history"] + [{**h, "step": h["step"] + offset} for h in history]
+    write_log(args.work, f"model-{args.model}", record)
 
 
 def main():
@@ -483,6 +496,8 @@ def main():
     p = sub.add_parser("instruct"); p.add_argument("--model", required=True)
     p.add_argument("--data", required=True); p.add_argument("--eval", required=True)
     p.add_argument("--eval-every", type=int, default=250)
+    p.add_argument("--resume", action="store_true", help="continue from the model's saved stage-2 state")
+    p.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate")
     p = sub.add_parser("export"); p.add_argument("--model", required=True); p.add_argument("--out", required=True)
     p = sub.add_parser("evaluate"); p.add_argument("--dir", required=True); p.add_argument("--eval", required=True)
     p.add_argument("--limit", type=int, default=100, help="samples per probe")
