@@ -144,6 +144,15 @@ def stage_evaluate(args):
         write_card(args.dir, record)
 
 
+ROLES = {
+    "tiny-llava-gemma": ["The model `Specs/quickstart.yaml` runs (`tiny-gemma` in `Specs/common/models.yaml`): the",
+                         "`lm-s-vis-l-pre` recipe of the ablation grid (small LM, larger vision tower, connector",
+                         "pretrained), given more stage-2 steps than the grid models.", ""],
+    "tiny-llava-llama": ["The LLaVA-1.5-style member of the family (`tiny-llama` in `Specs/common/models.yaml`): a Llama",
+                         "language model (multi-head attention, SwiGLU, plain RMSNorm) behind the same CLIP tower and projector.", ""],
+}
+
+
 def write_card(out: str, record: dict):
     spec, p = record["spec"], record["parameters"]
     name = record["name"]
@@ -156,6 +165,9 @@ def write_card(out: str, record: dict):
              "visible effects; it knows nothing beyond 48×48 scenes of coloured shapes. Every score below is on a",
              "**synthetic proxy** of the named capability.",
              "",
+             *ROLES.get(name, ["One cell of LLaVA-Gemma's ablation grid in miniature (LM size × vision tower × connector",
+                               "pretraining); the grid's models get equal, short stage-2 budgets. The grid table and its",
+                               "comparison with LLaVA-Gemma's are in docs/training.md.", ""]),
              "## Architecture",
              "",
              "| part | configuration | parameters |",
@@ -232,3 +244,28 @@ def write_card(out: str, record: dict):
               "engine and runner are merged.", ""]
     with open(os.path.join(out, "README.md"), "w") as handle:
         handle.write("\n".join(lines))
+
+
+def stage_table(args):
+    """Prints the family's accuracy table (Markdown) from every exported model's training.json."""
+    rows = []
+    for folder, _, files in sorted(os.walk(args.models)):
+        if "training.json" not in files:
+            continue
+        with open(os.path.join(folder, "training.json")) as handle:
+            record = json.load(handle)
+        instruct = record["stages"]["instruct"]
+        forced = (instruct.get("last") or {}).get("teacher_forced", {})
+        greedy = (record.get("evaluation") or {}).get("exact_match", {})
+        rows.append((os.path.relpath(folder, ROOT), record, instruct, forced, greedy))
+    probes = synthdata.QA_PROBES + ["captioning", "bias"]
+    print("| model | LM | vision | connector pretrained | params | stage-2 steps | " + " | ".join(probes) + " | QA mean | greedy QA mean | CIDEr |")
+    print("|" + "---|" * (len(probes) + 9))
+    for path, record, instruct, forced, greedy in rows:
+        spec = record["spec"]
+        cells = [f"{forced.get(p, float('nan')):.1f}" for p in probes]
+        g = f"{greedy['qa_mean']:.1f}" if "qa_mean" in greedy else "—"
+        c = f"{greedy['captioning_cider']:.2f}" if "captioning_cider" in greedy else "—"
+        print(f"| `{path}` | {spec['lm']} | {spec['vision']} | {'yes' if spec['connector_pretraining'] else 'no'} | "
+              f"{record['parameters']['total'] / 1e6:.2f}M | {instruct['steps']} | " + " | ".join(cells) +
+              f" | {forced.get('qa_mean', float('nan')):.1f} | {g} | {c} |")

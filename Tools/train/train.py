@@ -8,6 +8,7 @@
     train.py instruct  --model NAME --data D --eval E stage 2: projector + LM, vision frozen
     train.py export    --model NAME --out DIR         Hugging Face LLaVA folder, fp16
     train.py evaluate  --dir DIR --eval E             transformers greedy decoding, exact match
+    train.py table     [--models Models]              the family's accuracy table from the model folders
 
 D and E are folders written by `lcb data synth --suite shapes` (different seeds). Shared stages
 (vision, lm, connector) are trained once and reused by every model naming them; intermediate
@@ -501,12 +502,13 @@ def main():
     p = sub.add_parser("export"); p.add_argument("--model", required=True); p.add_argument("--out", required=True)
     p = sub.add_parser("evaluate"); p.add_argument("--dir", required=True); p.add_argument("--eval", required=True)
     p.add_argument("--limit", type=int, default=100, help="samples per probe")
+    p = sub.add_parser("table"); p.add_argument("--models", default="Models")
     for p in sub.choices.values():
         p.add_argument("--steps", type=int, default=0, help="override the stage's step count (short runs)")
         p.add_argument("--log-every", type=int, default=50)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
-    if args.stage in ("export", "evaluate"):
+    if args.stage in ("export", "evaluate", "table"):
         import publish
         getattr(publish, "stage_" + args.stage)(args)
     else:
