@@ -142,6 +142,8 @@ extension SpecChecker {
             var metrics: [Metric] = []
             let types = suite.answerTypes
             if types.contains(where: { [.short, .yesno, .choice].contains($0) }) { metrics.append(.exactMatch) }
+            // Yes/no probes are scored as POPE/HallusionBench are: their headline metric is accuracy.
+            if types.contains(.yesno) { metrics.append(.accuracy) }
             if types.contains(.caption) { metrics.append(.cider) }
             if types.contains(.counterfactual) { metrics.append(.answerDisparity) }
             return metrics

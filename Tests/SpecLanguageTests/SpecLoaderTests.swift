@@ -58,7 +58,7 @@ func loadInMemory(_ files: [String: String], root: String = "root.yaml",
         let shapes = try #require(spec.datasets["shapes"])
         #expect(shapes.source == .synthetic(SyntheticSuite(suite: .shapes, seed: 7, size: 20,
                                                             probes: [.recognition, .hallucination, .captioning])))
-        #expect(shapes.metrics == [.exactMatch, .cider])
+        #expect(shapes.metrics == [.exactMatch, .accuracy, .cider])
 
         // Compression: expansion names, order and effective parameters.
         #expect(spec.compressionDefinitions["sweep"]?.expandedNames == [
