@@ -1,4 +1,5 @@
 import ArgumentParser
+import Execution
 import Foundation
 import Planning
 import SpecLanguage
@@ -45,9 +46,9 @@ struct PlanCommand: ParsableCommand {
         guard !diagnostics.containsErrors else { throw ExitCode(1) }
 
         let digests = FileDigestCache(file: Self.home.appendingPathComponent("file-digests.json"))
-        let planner = Planner(inspector: CheckpointFolderInspector(digests: digests), samples: StandInSampleSource(),
-                              deduplicate: !noDedup)
         let loaded = zip(specs, results).compactMap { path, result in result.spec.map { (path, $0) } }
+        let planner = Planner(inspector: CheckpointFolderInspector(digests: digests),
+                              samples: PlanSamples(specs: loaded.map(\.1)), deduplicate: !noDedup)
         guard loaded.count == specs.count else { throw ExitCode(1) }
         // Count before expanding: a valid spec may describe billions of cells.
         let requested = loaded.reduce(0) { total, spec in
@@ -73,5 +74,28 @@ struct PlanCommand: ParsableCommand {
     static var home: URL {
         if let home = ProcessInfo.processInfo.environment["LCB_HOME"], !home.isEmpty { return URL(fileURLWithPath: home) }
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(".lcb")
+    }
+}
+
+/// The samples `lcb plan` counts: datasets in a benchmark's own format are read with their loaders
+/// (cheap, and it shows exactly which questions share an image); synthetic suites are enumerated
+/// from their settings without rendering images (`lcb run --dry-run` renders them).
+struct PlanSamples: SampleSource {
+    let files: RunSamples
+    let standIn = StandInSampleSource()
+
+    init(specs: [Spec]) {
+        let descriptors = specs.flatMap { spec in
+            spec.datasets.values.compactMap { definition -> DatasetDescriptor? in
+                guard case .files = definition.source else { return nil }
+                return DatasetDescriptor(definition)
+            }
+        }
+        files = RunSamples(descriptors: descriptors, syntheticRoot: FileManager.default.temporaryDirectory)
+    }
+
+    func samples(of dataset: DatasetDescriptor) -> SampleList {
+        if case .files = dataset.source { return files.samples(of: dataset) }
+        return standIn.samples(of: dataset)
     }
 }

@@ -29,6 +29,18 @@ import TestSupport
         #expect(lines.contains { $0.contains("no *.safetensors") && $0.contains("provisional") })
     }
 
+    @Test(.enabled(if: executable != nil)) func realFormatDatasetsAreReadSoQuestionsShareTheirImage() throws {
+        // 4 POPE questions on 2 images; 3 cells (fp16 under store, two KIVI configs under prefix).
+        let result = try run(["plan", "pope-files.yaml"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  dataset pope: 4 samples"))
+        #expect(lines.contains("  vision encoding         12        2  83.3%"))
+        #expect(lines.contains("  prefill                  4        4   0.0%"))
+        #expect(lines.contains("  prefix prefill           8        2  75.0%"))
+        #expect(lines.contains("  decode                  12       12   0.0%"))
+    }
+
     @Test(.enabled(if: executable != nil)) func jsonAndTextAgreeAndRepeat() throws {
         let json = try run(["plan", "--json", "kv.yaml"])
         #expect(json.status == 0)
