@@ -37,8 +37,10 @@ public struct RunOutcome: Sendable {
     public var reportFolder: URL
     public var runID: Int
 
-    /// True when every sample of every cell has an answer and every dataset loaded.
-    public var succeeded: Bool { statistics.failures.isEmpty && datasetErrors.isEmpty && cells.allSatisfy { $0.failed == 0 } }
+    /// True when every sample of every cell has an answer and a score, and every dataset loaded.
+    public var succeeded: Bool {
+        statistics.failures.isEmpty && datasetErrors.isEmpty && cells.allSatisfy { $0.failed == 0 && $0.scoringError == nil }
+    }
 }
 
 /// Runs one checked spec end to end: load samples, plan, schedule, score, write reports.

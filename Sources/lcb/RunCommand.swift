@@ -137,6 +137,13 @@ struct RunCommand: ParsableCommand {
                 lines.append("  … and \(statistics.failures.count - shown.count) more (--verbose lists all)")
             }
         }
+        let unscored = outcome.cells.filter { $0.scoringError != nil && $0.failed == 0 }
+        if !unscored.isEmpty {
+            lines.append("not scored: \(unscored.count) cells")
+            let shown = verbose ? unscored : Array(unscored.prefix(3))
+            for cell in shown { lines.append("  \(cell.model) \(cell.compression) \(cell.dataset): \(cell.scoringError ?? "")") }
+            if shown.count < unscored.count { lines.append("  … and \(unscored.count - shown.count) more (--verbose lists all)") }
+        }
         lines.append("reports: \(outcome.reportFolder.path)/{results.json,samples.jsonl,manifest.json}")
         lines.append("run: run:\(outcome.runID) (lcb report run:\(outcome.runID) --out DIR renders it later)")
         return lines.joined(separator: "\n") + "\n"

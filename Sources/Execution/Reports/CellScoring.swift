@@ -171,20 +171,22 @@ public struct CellScoring {
                 kv: cell.cell.kv.map(QuantizationSummary.init), weights: cell.cell.weights.map(QuantizationSummary.init))
             var scores: [String: SampleScore] = [:]
             if answered == cell.sampleCount, cell.sampleCount > 0 {
-                do {
-                    // A synthetic suite mixes formats: score each probe with its own format.
-                    var groups: [String: [(LoadedSample, SampleRecord)]] = [:]
-                    var groupOrder: [String] = []
-                    for case let (sample, record?) in outputs {
-                        let group = sample.probe ?? ""
-                        if groups[group] == nil { groupOrder.append(group) }
-                        groups[group, default: []].append((sample, record))
-                    }
-                    for group in groupOrder {
-                        let members = groups[group]!
-                        let format = members[0].0.format
-                        var texts: [String: String] = [:]
-                        for (sample, record) in members { texts[sample.sample.id] = record.output }
+                // A synthetic suite mixes formats: score each probe with its own format, so one
+                // probe that cannot be scored does not take the others' metrics with it.
+                var groups: [String: [(LoadedSample, SampleRecord)]] = [:]
+                var groupOrder: [String] = []
+                for case let (sample, record?) in outputs {
+                    let group = sample.probe ?? ""
+                    if groups[group] == nil { groupOrder.append(group) }
+                    groups[group, default: []].append((sample, record))
+                }
+                var errors: [String] = []
+                for group in groupOrder {
+                    let members = groups[group]!
+                    let format = members[0].0.format
+                    var texts: [String: String] = [:]
+                    for (sample, record) in members { texts[sample.sample.id] = record.output }
+                    do {
                         let report = try evaluator.evaluate(format, samples: members.map(\.0.sample), outputs: texts)
                         for metric in report.metrics {
                             let key = group.isEmpty ? metric.key : "\(group)/\(metric.key)"
@@ -192,10 +194,11 @@ public struct CellScoring {
                                                              n: metric.count, higherIsBetter: metric.higherIsBetter, note: metric.note)
                         }
                         for score in report.samples { scores[score.sampleID] = score }
+                    } catch {
+                        errors.append(group.isEmpty ? "\(error)" : "\(group): \(error)")
                     }
-                } catch {
-                    result.scoringError = "\(error)"
                 }
+                if !errors.isEmpty { result.scoringError = errors.joined(separator: "; ") }
             } else if cell.sampleCount > 0 {
                 result.scoringError = "\(cell.sampleCount - answered) of \(cell.sampleCount) samples have no answer"
             }
