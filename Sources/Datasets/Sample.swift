@@ -58,6 +58,15 @@ public enum AnswerType: Sendable, Hashable, Codable {
         case .freeText: return "free"
         }
     }
+
+    /// Whether the answer is one checked for equality with a reference: yes/no or short. Such
+    /// answers can share one exact-match score.
+    public var isClosedAnswer: Bool {
+        switch self {
+        case .yesNo, .shortAnswer: return true
+        case .multipleChoice, .caption, .freeText: return false
+        }
+    }
 }
 
 /// The grouping fields the official metrics need; each dataset fills only its own.

@@ -219,3 +219,40 @@ private let umbrellas = ["umbrella", "umbrella", "an umbrella", "umbrella", "umb
         #expect(throws: EvaluationError.self) { try Evaluator().evaluate(.jsonl, samples: samples, outputs: ["a": "yes", "b": "x"]) }
     }
 }
+
+/// A JSONL file mixing yes/no and short answers (the synthetic knowledge and reasoning probes).
+@Suite struct MixedClosedAnswerTests {
+    @Test func yesNoAndShortAnswersShareOneExactMatch() throws {
+        let samples = [
+            Sample(id: "a", imagePath: nil, question: "Is it round?", references: ["yes"], answerType: .yesNo),
+            Sample(id: "b", imagePath: nil, question: "Is it round?", references: ["no"], answerType: .yesNo),
+            Sample(id: "c", imagePath: nil, question: "Is it round?", references: ["no"], answerType: .yesNo),
+            Sample(id: "d", imagePath: nil, question: "How many corners?", references: ["4"], answerType: .shortAnswer),
+            Sample(id: "e", imagePath: nil, question: "How many corners?", references: ["3"], answerType: .shortAnswer),
+        ]
+        // a right ("Yes."), b right ("no"), c wrong: neither yes nor no counts wrong under the strict
+        // rule (POPE's would read it as "yes" — also wrong here, but "maybe" must not be a "no").
+        // d right after normalization ("4." → "4"), e wrong.
+        let outputs = ["a": "Yes.", "b": "no", "c": "maybe", "d": "4.", "e": "12"]
+        let report = try Evaluator().evaluate(.jsonl, samples: samples, outputs: outputs)
+        let byKey = Dictionary(uniqueKeysWithValues: report.metrics.map { ($0.key, $0) })
+        #expect(byKey["exactMatch"]?.value == 3.0 / 5)
+        #expect(byKey["exactMatch"]?.count == 5)
+        #expect(byKey["exactMatch[yes/no]"]?.value == 2.0 / 3)
+        #expect(byKey["exactMatch[short]"]?.value == 0.5)
+        #expect(report.samples.map { $0.components["correct"] } == [1, 1, 0, 1, 0])
+        #expect(report.samples.map(\.parsed) == ["yes", "no", "other", "4", "12"])
+    }
+
+    @Test func otherMixesAreRefusedNamingBothSamples() {
+        let samples = [
+            Sample(id: "q", imagePath: nil, question: "What is it?", references: ["cat"], answerType: .shortAnswer),
+            Sample(id: "c", imagePath: nil, question: "Describe it.", references: ["a cat"], answerType: .caption),
+        ]
+        #expect {
+            _ = try Evaluator().evaluate(.jsonl, samples: samples, outputs: ["q": "cat", "c": "a cat"])
+        } throws: { error in
+            "\(error)".contains("sample 'c' is caption but 'q' is short")
+        }
+    }
+}

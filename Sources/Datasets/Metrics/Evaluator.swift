@@ -308,7 +308,8 @@ public struct Evaluator: Sendable {
     func genericReport(_ samples: [Sample], _ texts: [String]) throws -> EvaluationReport {
         guard let first = samples.first else { return EvaluationReport(format: .jsonl, metrics: [], samples: []) }
         if let other = samples.first(where: { $0.answerType.kind != first.answerType.kind }) {
-            throw EvaluationError(message: "sample '\(other.id)' is \(other.answerType.kind) but '\(first.id)' is \(first.answerType.kind); a JSONL dataset is scored with one metric family, so split mixed answer types into separate datasets")
+            if samples.allSatisfy(\.answerType.isClosedAnswer) { return closedAnswerReport(samples, texts) }
+            throw EvaluationError(message: "sample '\(other.id)' is \(other.answerType.kind) but '\(first.id)' is \(first.answerType.kind); a JSONL dataset mixes only yes/no and short answers (scored together by exact match), so split the others into separate datasets")
         }
         switch first.answerType {
         case .yesNo:
@@ -329,6 +330,31 @@ public struct Evaluator: Sendable {
             }
             return report
         }
+    }
+
+    /// Yes/no and short answers mixed in one dataset (the synthetic `knowledge` and `reasoning`
+    /// probes): one exact-match score over all of them, where a yes/no sample counts as right when
+    /// MME's yes/no rule (strict: an answer that is neither counts wrong, unlike POPE's default to
+    /// "yes") gives its label and a short one when the normalized answer equals a reference; plus
+    /// the score of each answer type on its own (`exactMatch[yes/no]`, `exactMatch[short]`).
+    func closedAnswerReport(_ samples: [Sample], _ texts: [String]) -> EvaluationReport {
+        var values: [Double] = [], byKind: [String: [Double]] = [:], scores: [SampleScore] = []
+        for (sample, text) in zip(samples, texts) {
+            let parsed: String, right: Bool
+            if case .yesNo = sample.answerType {
+                parsed = AnswerExtraction.mmeYesNo(text)
+                right = parsed == sample.references.first?.lowercased()
+            } else {
+                parsed = AnswerExtraction.gqaNormalized(text)
+                right = sample.references.contains { AnswerExtraction.gqaNormalized($0) == parsed }
+            }
+            values.append(right ? 1 : 0)
+            byKind[sample.answerType.kind, default: []].append(right ? 1 : 0)
+            scores.append(SampleScore(sampleID: sample.id, parsed: parsed, components: ["correct": right ? 1 : 0]))
+        }
+        var metrics = [Statistics.meanMetric("exactMatch", values)]
+        for kind in byKind.keys.sorted() { metrics.append(Statistics.meanMetric("exactMatch[\(kind)]", byKind[kind] ?? [])) }
+        return EvaluationReport(format: .jsonl, metrics: metrics, samples: scores)
     }
 
     func shapeError(_ sample: Sample, _ what: String) -> EvaluationError {
