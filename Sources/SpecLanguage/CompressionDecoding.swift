@@ -59,6 +59,7 @@ struct CompressionDecoder {
         "regime": .choice(KVRegime.allCases.map(\.rawValue), what: "regime"),
         "scope": .choice(UniformKVScope.allCases.map(\.rawValue), what: "scope"),
         "outlier_fraction": .fraction,
+        "variant": .choice(GroupKVVariant.allCases.map(\.rawValue), what: "group variant"),
         "group_size": .integer(1...65_536),
         "residual": .integer(0...1 << 20),
         "rank": .integer(0...65_536),
@@ -70,7 +71,7 @@ struct CompressionDecoder {
     private static let kvMethodParameters: [KVMethodName: [String]] = [
         .uniform: ["scope"],
         .outlier: ["outlier_fraction"],
-        .group: ["group_size", "residual"],
+        .group: ["variant", "group_size", "residual"],
         .kivi: ["group_size", "residual"],
         .gear: ["group_size", "outlier_fraction", "rank", "prefill_rank", "iterations", "seed"],
         .gearL: ["group_size", "rank", "prefill_rank", "iterations", "seed"],
@@ -357,14 +358,32 @@ struct CompressionDecoder {
     private func readTargets(_ node: YAMLNode, definition: String) -> [WeightTarget]? {
         guard let items = sink.scalarList(node, "'targets'") else { return nil }
         guard !items.isEmpty else {
-            sink.error("'targets' is empty; list at least one of \(Suggestions.oneOf(WeightTarget.allCases.map(\.rawValue)))",
+            sink.error("'targets' is empty; list at least one of \(Suggestions.oneOf(WeightTarget.supported.map(\.rawValue)))",
                        at: node.range)
             return nil
         }
         var picked: Set<WeightTarget> = []
         var ok = true
+        let supported = WeightTarget.supported.map(\.rawValue)
         for item in items {
-            guard let target = sink.choice(item, "weight target", WeightTarget.self) else { ok = false; continue }
+            guard let scalar = item.scalar, !scalar.isNull else {
+                sink.error("expected weight target (one of \(Suggestions.oneOf(supported))), found \(item.kindDescription)",
+                           at: item.range)
+                ok = false
+                continue
+            }
+            if scalar.text == WeightTarget.embeddings.rawValue {
+                sink.error("weight target 'embeddings' cannot be quantized: the embedding table is always read as stored",
+                           at: item.range,
+                           notes: [.init("remove it; a tied output head is quantized (as its own copy) by 'lm_head'")])
+                ok = false
+                continue
+            }
+            guard let target = WeightTarget(rawValue: scalar.text) else {
+                sink.unknownChoice("weight target", scalar.text, supported, at: item.range)
+                ok = false
+                continue
+            }
             if !picked.insert(target).inserted {
                 sink.warning("weight target '\(target.rawValue)' is listed twice", at: item.range)
             }
@@ -387,6 +406,18 @@ struct CompressionDecoder {
             method = .outlier(outlierFraction: fraction("outlier_fraction", 0.02))
         case .group, .kivi:
             let defaults = methodName == .kivi ? GroupKVParameters.kiviDefaults : GroupKVParameters.groupDefaults
+            let variant = values["variant"]?.text.flatMap(GroupKVVariant.init(rawValue:)) ?? .kivi
+            if variant == .flexgen {
+                // FlexGen has one group per head_dim index and no window: a size or window would be ignored.
+                if let key = ["group_size", "residual"].first(where: { origins["kv.\($0)"] != nil }) {
+                    sink.error("'\(key)' does not apply to variant 'flexgen' in '\(definition)' (one group per head_dim "
+                               + "index, no full-precision window); remove it or use variant 'kivi'",
+                               at: origins["kv.\(key)"] ?? range)
+                    return nil
+                }
+                method = .group(GroupKVParameters(groupSize: defaults.groupSize, residual: 0, variant: .flexgen))
+                break
+            }
             let parameters = GroupKVParameters(groupSize: int("group_size", defaults.groupSize),
                                                residual: int("residual", defaults.residual))
             if parameters.residual % parameters.groupSize != 0 {

@@ -488,7 +488,10 @@ public enum KVMethod: Sendable, Hashable {
         switch self {
         case .uniform(let scope): return [("scope", scope.rawValue)]
         case .outlier(let fraction): return [("outlier_fraction", formatNumber(fraction))]
-        case .group(let p), .kivi(let p): return [("group_size", "\(p.groupSize)"), ("residual", "\(p.residual)")]
+        case .group(let p), .kivi(let p):
+            // The KIVI layout is written without `variant`, so keys from before FlexGen existed stay valid.
+            if p.variant == .flexgen { return [("variant", p.variant.rawValue)] }
+            return [("group_size", "\(p.groupSize)"), ("residual", "\(p.residual)")]
         case .gear(let p), .gearL(let p):
             return [("group_size", "\(p.groupSize)"), ("outlier_fraction", formatNumber(p.outlierFraction)),
                     ("rank", "\(p.rank)"), ("prefill_rank", "\(p.prefillRank)"),
@@ -509,15 +512,28 @@ public enum UniformKVScope: String, Sendable, Hashable, CaseIterable {
     case perToken = "per_token"
 }
 
+/// How `group` KV quantization forms its groups.
+public enum GroupKVVariant: String, Sendable, Hashable, CaseIterable {
+    /// KIVI: keys per channel in groups of `group_size` tokens, values per token in groups of
+    /// `group_size` channels, the newest `residual` tokens in full precision.
+    case kivi
+    /// FlexGen (GEAR's `groupquantization`): one group per head_dim index over all tokens and
+    /// heads of a stored chunk, keys and values alike; no window, no group size.
+    case flexgen
+}
+
 /// Group (KIVI-style) KV parameters.
 public struct GroupKVParameters: Sendable, Hashable {
     public var groupSize: Int
     /// Newest tokens kept in full precision; a multiple of `groupSize` (or 0).
     public var residual: Int
+    /// `kivi` unless a `group` entry says `variant: flexgen` (then size and window do not apply).
+    public var variant: GroupKVVariant
 
-    public init(groupSize: Int, residual: Int) {
+    public init(groupSize: Int, residual: Int, variant: GroupKVVariant = .kivi) {
         self.groupSize = groupSize
         self.residual = residual
+        self.variant = variant
     }
 
     public static let groupDefaults = GroupKVParameters(groupSize: 128, residual: 0)
@@ -576,9 +592,13 @@ public enum WeightTarget: String, Sendable, Hashable, CaseIterable {
     /// The language model's linear layers (attention and MLP projections).
     case lm
     case lmHead = "lm_head"
+    /// Never valid: the checker rejects it (the engine reads the embedding table as stored).
     case embeddings
     case projector
     case visionTower = "vision_tower"
+
+    /// The targets a spec may name (every case but `embeddings`).
+    public static let supported: [WeightTarget] = [.lm, .lmHead, .projector, .visionTower]
 }
 
 /// A weight quantization method and its parameters.

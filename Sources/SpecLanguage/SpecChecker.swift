@@ -156,7 +156,9 @@ struct SpecChecker {
             var groupSizes: [String: (groupSize: Int, perHead: Bool)] = [:]
             for configurationName in experiment.compression {
                 switch configurations[configurationName]?.kv?.method {
-                case .group(let p), .kivi(let p): groupSizes[configurationName] = (p.groupSize, true)
+                case .group(let p), .kivi(let p):
+                    // FlexGen groups by head_dim index: no group size to fit.
+                    if p.variant == .kivi { groupSizes[configurationName] = (p.groupSize, true) }
                 case .gear(let p), .gearL(let p): groupSizes[configurationName] = (p.groupSize, false)
                 default: break
                 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Engine
+import Execution
 import Quantization
 
 /// `lcb bench`: prefill and decode speed, memory and bytes of a model under compression.
@@ -40,13 +41,14 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if promptTokens < 1 || genTokens < 1 { throw ValidationError("--prompt-tokens and --gen-tokens must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try CompressionFlags.validate(kv: kv, weights: weights)
     }
 
     func run() throws {
         ThreadSetting.apply(threads)
         do {
-            let kvConfigs = try (kv.isEmpty ? ["fp16"] : kv).map { try QuantizationSpecParser.parseKV($0) }
-            let weightConfigs = try (weights.isEmpty ? ["fp16"] : weights).map { try QuantizationSpecParser.parseWeights($0) }
+            let kvConfigs = try (kv.isEmpty ? ["fp16"] : kv).map { try CompressionConversion.kvConfig(argument: $0) }
+            let weightConfigs = try (weights.isEmpty ? ["fp16"] : weights).map { try CompressionConversion.weightConfig(argument: $0) }
             let bandwidth = ModelBenchmark.measureReadBandwidth()
             var first: ModelBenchmarkReport?
             if !json {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Execution
 import Foundation
 import Quantization
 
@@ -10,9 +11,10 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Generate a greedy answer with a Hugging Face LLaVA, Llama or Gemma checkpoint.",
         discussion: """
             The prompt is wrapped in the template (default: the checkpoint's), each --image fills one \
-            <image> placeholder. --kv and --weights take METHOD:BITS[,name=value…] as in the spec \
-            language (docs/quantization.md), e.g. --kv group:2,group_size=32,residual=32,regime=prefix \
-            or --weights rtn:4,group_size=128. AWQ and GPTQ calibrate on this prompt.
+            <image> placeholder. --kv and --weights take METHOD[:BITS][,name=value…] with the spec \
+            language's methods, parameters and defaults (docs/spec-language.md), e.g. \
+            --kv kivi:2,residual=32,regime=prefix or --weights rtn:4,group_size=64,targets=lm+lm_head \
+            (lists joined by +). AWQ and GPTQ calibrate on this prompt: they take no calibration dataset.
             """)
 
     @Option(name: .long, help: ArgumentHelp("Checkpoint folder (config.json, safetensors, tokenizer.json).", valueName: "DIR"))
@@ -51,6 +53,7 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if maxNewTokens < 1 { throw ValidationError("--max-new-tokens must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try CompressionFlags.validate(kv: [kv], weights: [weights])
     }
 
     func run() throws {
@@ -59,8 +62,8 @@ struct GenerateCommand: ParsableCommand {
         do {
             let request = GenerationRequest(
                 modelDirectory: URL(fileURLWithPath: model), prompt: prompt, images: image.map { URL(fileURLWithPath: $0) },
-                template: template, maxNewTokens: maxNewTokens, kv: try QuantizationSpecParser.parseKV(kv),
-                weights: try QuantizationSpecParser.parseWeights(weights), padToSquare: padToSquare ? true : nil)
+                template: template, maxNewTokens: maxNewTokens, kv: try CompressionConversion.kvConfig(argument: kv),
+                weights: try CompressionConversion.weightConfig(argument: weights), padToSquare: padToSquare ? true : nil)
             report = try CompressedGeneration.run(request)
             if let dumpLogits {
                 do {
@@ -90,6 +93,18 @@ enum UserFacingError {
     static func message(_ error: any Error) -> String {
         if let checkpoint = error as? CheckpointError { return checkpoint.message }
         return String(describing: error)
+    }
+}
+
+/// `--kv` and `--weights`: text the spec language rejects is a usage error (exit 2).
+enum CompressionFlags {
+    static func validate(kv: [String], weights: [String]) throws {
+        do {
+            for text in kv { _ = try CompressionConversion.kvConfig(argument: text) }
+            for text in weights { _ = try CompressionConversion.weightConfig(argument: text) }
+        } catch {
+            throw ValidationError(String(describing: error))
+        }
     }
 }
 

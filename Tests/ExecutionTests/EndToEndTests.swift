@@ -74,6 +74,29 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> LCBProcessResult {
         #expect(second.cells.map(\.weightBytes) == first.cells.map(\.weightBytes))
     }
 
+    /// A `projector` target keys its vision features apart and computes them with the quantized
+    /// projector; FP16 and the LM-only configuration share theirs.
+    @Test func projectorTargetsGetTheirOwnVisionFeatures() throws {
+        let folder = temporaryFolder()
+        let spec = try copySpec("vision-targets.yaml", to: folder)
+        let planner = try makeRunner(spec, folder: folder, backend: EngineInferenceBackend(threads: 1))
+        let plan = try planner.plan(samples: planner.loadSamples())
+        let visionKeys = Set(plan.jobs.filter { $0.kind == .visionEncoding }.map(\.key))
+        let outcome = try makeRunner(spec, folder: folder, backend: EngineInferenceBackend(threads: 1)).run()
+        #expect(outcome.statistics.failures.isEmpty)
+        let images = outcome.cells.first { $0.compression == "fp16" }?.answered ?? 0
+        #expect(images == 3)
+        // One set of features for fp16 and w-lm-3, another for w-projector-3.
+        #expect(visionKeys.count == 2 * images)
+        #expect(outcome.statistics.computed["vision_encoding"] == 2 * images)
+        for name in ["w-lm-3", "w-projector-3"] {
+            #expect(outcome.cells.first { $0.compression == name }?.answered == 3)
+        }
+        let lm = try #require(outcome.cells.first { $0.compression == "w-lm-3" }?.weightBytes)
+        let projector = try #require(outcome.cells.first { $0.compression == "w-projector-3" }?.weightBytes)
+        #expect(projector < lm)
+    }
+
     @Test func aKilledRunResumesWithoutDuplicatesOrRecomputation() throws {
         guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
             Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")

@@ -1,5 +1,7 @@
+import Engine
 import Foundation
 import Planning
+import Quantization
 import SpecLanguage
 import TestSupport
 import Testing
@@ -7,10 +9,11 @@ import Testing
 
 /// The engine glue on the tiny LLaVA-Gemma fixture: the prefix split, shared prefills and copies.
 @Suite struct EngineSessionTests {
-    func session(weights: WeightQuantization? = nil) throws -> EngineSession {
+    func session(weights: SpecLanguage.WeightQuantization? = nil, calibration: [CalibrationSample] = [],
+                 stored: StoredQuantizedWeights? = nil) throws -> EngineSession {
         let descriptor = ModelDescriptor(name: "gemma", path: Fixtures.url("models/llava-gemma").path, template: .gemma,
                                          preprocessing: .pad)
-        return try EngineSession(descriptor: descriptor, weights: weights, calibration: [])
+        return try EngineSession(descriptor: descriptor, weights: weights, calibration: calibration, stored: stored)
     }
 
     let image = Fixtures.url("images/sources/baseline444_61x97.jpg")
@@ -100,6 +103,66 @@ import Testing
         #expect(!cut.text.contains(stop))
         #expect(free.text.hasPrefix(cut.text))
         #expect(cut.tokens.count <= free.tokens.count)
+    }
+
+    /// Every linear layer of a session's model: name, packed or not, dequantized weights and input scale.
+    func layerBits(_ session: EngineSession) -> [String: [UInt32]] {
+        var out: [String: [UInt32]] = [:]
+        for (name, layer) in ModelWeightQuantization.linearLayers(of: session.model) {
+            guard let packed = layer as? QuantizedLinear else { continue }
+            out[name] = packed.dequantizedWeights().map(\.bitPattern) + (packed.inputScale ?? []).map(\.bitPattern)
+        }
+        return out
+    }
+
+    /// A cache hit reloads AWQ layers that answer bit for bit like the fresh quantization — the
+    /// layers keep their scales (nothing is folded into norms the cache does not hold).
+    @Test(arguments: [
+        WeightMethod.awq(AWQParameters(groupSize: 16, grid: 5, calibration: "c")),
+        .gptq(GPTQParameters(groupSize: 16, damp: 0.05, block: 8, calibration: "c")),
+    ])
+    func storedCalibratedLayersReproduceTheFreshModel(method: WeightMethod) throws {
+        let weights = SpecLanguage.WeightQuantization(method: method, bits: 3, targets: [.lm, .lmHead, .projector])
+        let calibration = [CalibrationSample(userText: "What shape is this?", image: image),
+                           CalibrationSample(userText: "Name the colour.", image: nil)]
+        let stored = StoredQuantizedWeights(cache: ArtifactCache(root: temporaryFolder()), key: "weights-key")
+        let fresh = try session(weights: weights, calibration: calibration, stored: stored)
+        let reloaded = try session(weights: weights, calibration: [], stored: stored)
+        #expect(!fresh.loadedStoredWeights && reloaded.loadedStoredWeights)
+        // The projector was quantized and stored with the language model.
+        let freshLayers = layerBits(fresh)
+        #expect(freshLayers.keys.contains("multi_modal_projector.linear_1") && freshLayers.keys.contains("lm_head"))
+        #expect(freshLayers.keys.contains { $0.hasPrefix("vision_tower.") } == false)
+        #expect(freshLayers == layerBits(reloaded))
+        #expect(fresh.weightBytes == reloaded.weightBytes)
+        // Norms are those of the checkpoint in both (no folded scales to lose).
+        let plain = try session()
+        for (a, b) in zip(fresh.model.language.layers, plain.model.language.layers) {
+            #expect(a.inputNorm.scale == b.inputNorm.scale && a.postAttentionNorm.scale == b.postAttentionNorm.scale)
+        }
+        let ids = try fresh.tokenize(prompt, hasImage: true)
+        let featuresA = try fresh.visionFeatures(image: image)
+        let featuresB = try reloaded.visionFeatures(image: image)
+        #expect(featuresA.values.map(\.bitPattern) == featuresB.values.map(\.bitPattern))
+        let logitsA = try fresh.prefill(ids.full, images: [featuresA], cache: try fresh.makeCache(kv: nil))
+        let logitsB = try reloaded.prefill(ids.full, images: [featuresB], cache: try reloaded.makeCache(kv: nil))
+        #expect(logitsA.map(\.bitPattern) == logitsB.map(\.bitPattern))
+    }
+
+    /// `projector` and `vision_tower` targets quantize the vision path the features come from.
+    @Test func visionTargetsChangeTheVisionFeatures() throws {
+        let plain = try session()
+        let lmOnly = try session(weights: .init(method: .rtn(scope: .perGroup, groupSize: 16), bits: 3, targets: [.lm]))
+        let projector = try session(weights: .init(method: .rtn(scope: .perGroup, groupSize: 16), bits: 3, targets: [.lm, .projector]))
+        let tower = try session(weights: .init(method: .rtn(scope: .perGroup, groupSize: 16), bits: 3, targets: [.visionTower]))
+        let base = try plain.visionFeatures(image: image).values
+        #expect(try lmOnly.visionFeatures(image: image).values == base)
+        #expect(try projector.visionFeatures(image: image).values != base)
+        #expect(try tower.visionFeatures(image: image).values != base)
+        // weightBytes counts what the library counts: every linear layer, vision included.
+        #expect(plain.weightBytes == ModelWeightQuantization.linearBytes(of: plain.model))
+        #expect(projector.weightBytes < lmOnly.weightBytes && lmOnly.weightBytes < plain.weightBytes)
+        #expect(tower.weightBytes < plain.weightBytes)
     }
 
     @Test func aMissingCheckpointIsNamed() {

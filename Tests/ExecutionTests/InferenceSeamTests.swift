@@ -18,16 +18,6 @@ import Testing
         #expect(VisionFeatures(payload: [1, 2, 3]) == nil)
     }
 
-    @Test(arguments: [
-        ("layers.0.self_attn.q_proj", "layers.0.attention-input"), ("layers.0.self_attn.v_proj", "layers.0.attention-input"),
-        ("layers.3.mlp.gate_proj", "layers.3.mlp-input"), ("layers.3.mlp.up_proj", "layers.3.mlp-input"),
-        ("layers.3.mlp.down_proj", "layers.3.mlp.down_proj"), ("layers.1.self_attn.o_proj", "layers.1.self_attn.o_proj"),
-        ("lm_head", "lm_head"),
-    ])
-    func awqGroupsLayersThatReadTheSameInput(name: String, group: String) {
-        #expect(CalibratedQuantization.inputGroup(name) == group)
-    }
-
     @Test func theHomeFollowsLCBHomeAndStoreOverrides() {
         let plain = LCBHome.resolve(environment: [:], workingDirectory: "/w")
         #expect(plain.root.path == "/w/.lcb")

@@ -44,7 +44,7 @@ import TestSupport
         let w = data.normal(outF * inF, scale: 0.1)
         let x = data.normal(30 * inF)
         for text in ["rtn:4,group_size=32", "rtn:3,scope=per_channel", "rtn:8,scope=per_tensor",
-                     "outlier:4,fraction=0.02", "outlier:2,fraction=0.001", "gptq:4,group_size=25", "awq:4,group_size=20"] {
+                     "outlier:4,outlier_fraction=0.02", "outlier:2,outlier_fraction=0.001", "gptq:4,group_size=25", "awq:4,group_size=20"] {
             let config = try #require(try QuantizationSpecParser.parseWeights(text))
             for bias in [false, true] {
                 let b: [Float]? = bias ? [Float](repeating: 0.5, count: outF) : nil

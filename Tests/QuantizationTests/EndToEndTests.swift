@@ -244,4 +244,59 @@ import TestSupport
         let result = try KVRegimeGeneration.generate(model: model, prompt: prompt, config: nil, maxNewTokens: 4, stopTokenIds: stops)
         #expect(result.output.tokens.count == 4)
     }
+    /// Without folding, every layer keeps its `1/s` and the norms stay as loaded: the packed layers
+    /// alone carry the quantized model (what the runner caches). Same function as the folded model.
+    @Test func awqWithoutFoldingKeepsScalesInTheLayers() throws {
+        let fixture = EndToEndFixture.all[1]
+        let (model, prompt, stops, tokens) = try fixture.load()
+        let (folded, _, _, _) = try fixture.load()
+        let (plain, _, _, _) = try fixture.load()
+        var config = WeightQuantizationConfig(method: .awq, bits: .four)
+        config.groupSize = 16
+        let pixels = try NumpyFile.read(fixture.pixelFile).values
+        let calibration = [CalibrationPrompt(tokens: tokens.ids, pixelValues: [pixels])]
+        let summary = try ModelWeightQuantization.apply(config, to: model, calibration: calibration, foldScales: false)
+        try ModelWeightQuantization.apply(config, to: folded, calibration: calibration)
+        #expect(summary.foldedLayers.isEmpty)
+        for (name, layer) in ModelWeightQuantization.linearLayers(of: model) where ModelWeightQuantization.target(ofLayer: name) == .lm {
+            #expect((layer as? QuantizedLinear)?.inputScale != nil, "\(name)")
+        }
+        for (a, b) in zip(model.language.layers, plain.language.layers) {
+            #expect(a.inputNorm.scale == b.inputNorm.scale && a.postAttentionNorm.scale == b.postAttentionNorm.scale)
+        }
+        // The same quantized weights as the folded run, the scale kept instead of folded.
+        let q = try #require(model.language.layers[0].queryProjection as? QuantizedLinear)
+        let qFolded = try #require(folded.language.layers[0].queryProjection as? QuantizedLinear)
+        #expect(q.dequantizedWeights() == qFolded.dequantizedWeights())
+        let a = try NextTokenDivergence.teacherForcedLogits(model: model, prompt: prompt, kv: nil, continuation: [])
+        let b = try NextTokenDivergence.teacherForcedLogits(model: folded, prompt: prompt, kv: nil, continuation: [])
+        #expect(maxAbsDifference(a.flatMap { $0 }, b.flatMap { $0 }) <= 1e-3 * (b.flatMap { $0 }.map(abs).max() ?? 1))
+        let result = try KVRegimeGeneration.generate(model: model, prompt: prompt, config: nil, maxNewTokens: 4, stopTokenIds: stops)
+        #expect(result.output.tokens.count == 4)
+    }
+
+    /// GPTQ's `block` and `damp` reach the quantizer: each layer equals `GPTQ.quantize` with them.
+    @Test func gptqBlockAndDampReachTheQuantizer() throws {
+        let fixture = EndToEndFixture.all[0]
+        let (model, _, _, tokens) = try fixture.load()
+        let (fresh, _, _, _) = try fixture.load()
+        var config = WeightQuantizationConfig(method: .gptq, bits: .three)
+        config.groupSize = 16
+        config.block = 8
+        config.damp = 0.2
+        let pixels = fixture.hasImage ? [try NumpyFile.read(fixture.pixelFile).values] : []
+        let calibration = [CalibrationPrompt(tokens: tokens.ids, pixelValues: pixels)]
+        try ModelWeightQuantization.apply(config, to: model, calibration: calibration)
+        let name = "layers.1.mlp.down_proj"
+        let x = try #require(try ModelWeightQuantization.record(model: fresh, layers: [name], calibration: calibration, maxRows: 512)[name])
+        let dense = try #require(fresh.language.layers[1].downProjection as? DenseLinear)
+        let direct = try GPTQ.quantize(dense.weights.floats(), outFeatures: dense.outFeatures, inFeatures: dense.inFeatures,
+                                       bias: dense.bias, calibration: x, samples: x.count / dense.inFeatures, config: config,
+                                       blocksize: 8, damp: 0.2)
+        let defaults = try GPTQ.quantize(dense.weights.floats(), outFeatures: dense.outFeatures, inFeatures: dense.inFeatures,
+                                         bias: dense.bias, calibration: x, samples: x.count / dense.inFeatures, config: config)
+        let applied = try #require(model.language.layers[1].downProjection as? QuantizedLinear)
+        #expect(applied.dequantizedWeights() == direct.dequantizedWeights())
+        #expect(applied.dequantizedWeights() != defaults.dequantizedWeights())
+    }
 }

@@ -59,140 +59,77 @@ final class EngineSession: InferenceSession {
         if let endOfTurn = tokenizer.tokenID(for: "<end_of_turn>") { stops.insert(endOfTurn) }
         stopTokens = stops
         if let weights {
-            switch weights.method {
-            case .awq, .gptq:
-                if let stored, Self.install(stored, in: model) {
-                    loadedStoredWeights = true
-                } else {
-                    try quantizeCalibrated(weights, descriptor: descriptor, calibration: calibration)
-                    if let stored {
-                        var layers: [String: QuantizedLinear] = [:]
-                        model.language.replaceLinearLayers { name, layer in
-                            if let packed = layer as? QuantizedLinear { layers[name] = packed }
-                            return layer
-                        }
-                        // A cache that cannot be written costs the next run a recomputation, nothing more.
-                        try? stored.cache.write(kind: .quantizedWeights, key: stored.key, payload: QuantizedLinearFormat.encode(layers))
-                    }
+            let config: WeightQuantizationConfig
+            do { config = try CompressionConversion.weightConfig(weights) } catch {
+                throw EngineSessionError(message: "\(folder.path): \(error)")
+            }
+            let calibrated = config.method == .awq || config.method == .gptq
+            if calibrated, let stored, Self.install(stored, in: model) {
+                loadedStoredWeights = true
+            } else {
+                let prompts = calibrated ? try calibrationPrompts(calibration, descriptor: descriptor) : []
+                if calibrated, prompts.isEmpty {
+                    throw EngineSessionError(message: "weights: \(weights.method.name.rawValue) needs calibration samples; the calibration dataset has none")
                 }
-            case .rtn, .outlier:
-                try Self.quantize(model, weights, folder: folder)
+                do {
+                    // Unfolded AWQ scales: the packed layers alone are the whole quantized model, so the
+                    // stored layers reproduce it exactly (a scale folded into a norm would be lost on reload).
+                    try ModelWeightQuantization.apply(config, to: model, calibration: prompts, foldScales: false)
+                } catch let error as WeightQuantizationError {
+                    throw EngineSessionError(message: "\(folder.path): weights: \(error)")
+                }
+                if calibrated, let stored {
+                    var layers: [String: QuantizedLinear] = [:]
+                    for (name, layer) in ModelWeightQuantization.linearLayers(of: model) {
+                        if let packed = layer as? QuantizedLinear { layers[name] = packed }
+                    }
+                    // A cache that cannot be written costs the next run a recomputation, nothing more.
+                    try? stored.cache.write(kind: .quantizedWeights, key: stored.key, payload: QuantizedLinearFormat.encode(layers))
+                }
             }
         }
-        var bytes = 0
-        model.language.replaceLinearLayers { _, layer in
-            bytes += layer.byteCount
-            return layer
-        }
-        weightBytes = bytes
+        weightBytes = ModelWeightQuantization.linearBytes(of: model)
     }
 
-    /// Puts the stored packed layers in place of the model's; false (model untouched) when there
-    /// are none, or they do not fit this model (then they are recomputed and overwritten).
+    /// Puts the stored packed layers in place of the model's (language model, vision tower and
+    /// projector); false (model untouched) when there are none, or they do not fit this model
+    /// (then they are recomputed and overwritten).
     static func install(_ stored: StoredQuantizedWeights, in model: EngineModel) -> Bool {
         guard case .hit(let payload) = stored.cache.read(kind: .quantizedWeights, key: stored.key),
               let layers = try? QuantizedLinearFormat.decode(payload, source: stored.cache.url(kind: .quantizedWeights, key: stored.key).path),
               !layers.isEmpty else { return false }
-        var fits = 0
-        model.language.replaceLinearLayers { name, layer in
-            if let packed = layers[name], packed.inFeatures == layer.inFeatures, packed.outFeatures == layer.outFeatures { fits += 1 }
-            return layer
-        }
+        let current = ModelWeightQuantization.linearLayers(of: model)
+        let fits = current.filter { name, layer in
+            guard let packed = layers[name] else { return false }
+            return packed.inFeatures == layer.inFeatures && packed.outFeatures == layer.outFeatures
+        }.count
         guard fits == layers.count else { return false }
-        model.language.replaceLinearLayers { name, layer in layers[name] ?? layer }
+        let replace: (String, any LinearLayer) -> any LinearLayer = { name, layer in layers[name] ?? layer }
+        model.language.replaceLinearLayers(replace)
+        model.vision?.replaceLinearLayers(replace)
         return true
     }
 
-    /// Replaces the language model's linear layers by packed quantized ones.
-    static func quantize(_ model: EngineModel, _ weights: SpecLanguage.WeightQuantization, folder: URL) throws {
-        let config = try weightConfig(weights)
-        if weights.targets.contains(.projector) || weights.targets.contains(.visionTower) || weights.targets.contains(.embeddings) {
-            throw EngineSessionError(message: "\(folder.path): weight targets \(weights.targets.map(\.rawValue)) — the runner quantizes `lm` and `lm_head` only so far")
-        }
-        let includeHead = weights.targets.contains(.lmHead)
-        try model.language.replaceLinearLayers { name, layer in
-            if name == "lm_head" && !includeHead { return layer }
-            guard let dense = layer as? DenseLinear else { return layer }
-            return try WeightQuantizer.quantize(dense.weights, bias: dense.bias, config: config)
-        }
-    }
-
-    static func weightConfig(_ weights: SpecLanguage.WeightQuantization) throws -> WeightQuantizationConfig {
-        guard let bits = QuantizationBits(rawValue: weights.bits) else {
-            throw EngineSessionError(message: "weights: \(weights.bits) bits are not supported (2, 3, 4, 8)")
-        }
-        switch weights.method {
-        case .rtn(let scope, let groupSize):
-            var config = WeightQuantizationConfig(method: .rtn, bits: bits)
-            config.scope = WeightScope(rawValue: scope.rawValue) ?? .perGroup
-            config.groupSize = groupSize
-            return config
-        case .outlier(let fraction):
-            var config = WeightQuantizationConfig(method: .outlier, bits: bits)
-            config.fraction = fraction
-            return config
-        case .awq(let parameters):
-            var config = WeightQuantizationConfig(method: .awq, bits: bits)
-            config.groupSize = parameters.groupSize
-            config.grid = parameters.grid
-            return config
-        case .gptq(let parameters):
-            var config = WeightQuantizationConfig(method: .gptq, bits: bits)
-            config.groupSize = parameters.groupSize
-            return config
-        }
-    }
-
-    /// AWQ or GPTQ: calibration prompts rendered with this model's template, then the quantizers.
-    func quantizeCalibrated(_ weights: SpecLanguage.WeightQuantization, descriptor: ModelDescriptor,
-                            calibration: [CalibrationSample]) throws {
-        if weights.targets.contains(.projector) || weights.targets.contains(.visionTower) || weights.targets.contains(.embeddings) {
-            throw EngineSessionError(message: "\(folder.path): weight targets \(weights.targets.map(\.rawValue)) — the runner quantizes `lm` and `lm_head` only so far")
-        }
-        var prompts: [(tokens: [Int], images: [ImageFeatures])] = []
-        for sample in calibration {
+    /// The calibration samples as the model reads them: rendered with its template, tokenized, and
+    /// each image preprocessed to pixel values.
+    func calibrationPrompts(_ calibration: [CalibrationSample], descriptor: ModelDescriptor) throws -> [CalibrationPrompt] {
+        try calibration.map { sample in
             let hasImage = sample.image != nil && model.vision != nil
             let rendered = descriptor.template.render(userText: sample.userText, hasImage: hasImage)
             let ids = try tokenize(rendered, hasImage: hasImage)
-            var images: [ImageFeatures] = []
-            if hasImage, let image = sample.image {
-                let features = try visionFeatures(image: image)
-                images = [ImageFeatures(count: features.tokens, dimension: features.width, values: features.values)]
+            var pixels: [[Float]] = []
+            if hasImage, let image = sample.image, let preprocessor {
+                pixels = [try preprocessor.pixelValues(contentsOf: image).values]
             }
-            prompts.append((ids.full, images))
+            return CalibrationPrompt(tokens: ids.full, pixelValues: pixels)
         }
-        try CalibratedQuantization.apply(to: model, method: weights.method, config: try Self.weightConfig(weights),
-                                         includeHead: weights.targets.contains(.lmHead), prompts: prompts)
     }
 
     /// The Quantization cache configuration for a spec KV setting.
     static func kvConfig(_ kv: KVCacheQuantization) throws -> KVQuantizationConfig {
-        guard let bits = QuantizationBits(rawValue: kv.bits) else {
-            throw EngineSessionError(message: "kv: \(kv.bits) bits are not supported (2, 3, 4, 8)")
+        do { return try CompressionConversion.kvConfig(kv) } catch {
+            throw EngineSessionError(message: error.description)
         }
-        var config: KVQuantizationConfig
-        switch kv.method {
-        case .uniform(let scope):
-            config = KVQuantizationConfig(method: .uniform, bits: bits)
-            config.scope = KVUniformScope(rawValue: scope.rawValue) ?? .perTensor
-        case .outlier(let fraction):
-            config = KVQuantizationConfig(method: .outlier, bits: bits)
-            config.fraction = fraction
-        case .group(let parameters), .kivi(let parameters):
-            config = KVQuantizationConfig(method: .group, bits: bits)
-            config.groupSize = parameters.groupSize
-            config.residual = parameters.residual
-        case .gear(let parameters), .gearL(let parameters):
-            config = KVQuantizationConfig(method: kv.method.name == .gear ? .gear : .gearL, bits: bits)
-            config.groupSize = parameters.groupSize
-            config.fraction = kv.method.name == .gear ? parameters.outlierFraction : 0
-            config.rank = parameters.rank
-            config.prefillRank = parameters.prefillRank
-            config.iterations = parameters.iterations
-            config.seed = UInt64(max(parameters.seed, 0))
-        }
-        config.regime = KVQuantizationRegime(rawValue: kv.regime.rawValue) ?? .store
-        return config
     }
 
     func visionFeatures(image: URL) throws -> VisionFeatures {

@@ -40,6 +40,17 @@ public struct VisionFeatures: Sendable, Equatable {
     }
 }
 
+/// One calibration input for AWQ or GPTQ: a question (with the dataset's suffix) and its image.
+public struct CalibrationSample: Sendable, Hashable {
+    public var userText: String
+    public var image: URL?
+
+    public init(userText: String, image: URL?) {
+        self.userText = userText
+        self.image = image
+    }
+}
+
 /// A prompt's token ids, split where the `prefix` regime splits it.
 public struct PromptIDs: Sendable, Equatable {
     /// Through the (last) image placeholder; before the question when there is no image.
@@ -84,7 +95,8 @@ public protocol InferenceSession: AnyObject {
     /// True when the session read its calibrated layers from the `quantized-weights` cache.
     var loadedStoredWeights: Bool { get }
 
-    /// Bytes of the language model's weights as this session runs them (packed when quantized).
+    /// Bytes of the model's linear layers as this session runs them (packed when quantized): the
+    /// language model's, the vision tower's and the projector's — `ModelWeightQuantization.linearBytes`.
     var weightBytes: Int { get }
 
     /// Vision tower + projector output for the image file at `image`.

@@ -1,4 +1,5 @@
-/// A KV-cache compression method (names as in docs/quantization.md and the spec language).
+/// A KV-cache compression method (names as in docs/quantization.md and the spec language; the
+/// spec's `kivi` is `group` with KIVI's defaults).
 public enum KVQuantizationMethod: String, Sendable, Hashable, CaseIterable, Codable {
     /// Asymmetric min–max RTN, one group per tensor (GEAR's `uniformquantization`) or per token.
     case uniform
@@ -97,20 +98,20 @@ public struct KVQuantizationConfig: Sendable, Hashable, Codable {
         }
     }
 
-    /// The parameters this method reads, as `name=value` in a fixed order.
+    /// The parameters this method reads, as `name=value` in a fixed order (spec-language names).
     public var parameters: [(name: String, value: String)] {
         var out: [(String, String)] = []
         switch method {
         case .uniform:
             out.append(("scope", scope.rawValue))
         case .outlier:
-            out.append(("fraction", Self.format(fraction)))
+            out.append(("outlier_fraction", Self.format(fraction)))
         case .group:
             out.append(("variant", variant.rawValue))
             if variant == .kivi { out += [("group_size", String(groupSize)), ("residual", String(residual))] }
         case .gear, .gearL:
             out += [("group_size", String(groupSize)), ("residual", String(residual))]
-            if method == .gear { out.append(("fraction", Self.format(fraction))) }
+            if method == .gear { out.append(("outlier_fraction", Self.format(fraction))) }
             out += [
                 ("rank", String(rank)), ("prefill_rank", String(prefillRank)),
                 ("iterations", String(iterations)), ("seed", String(seed)),

@@ -1,28 +1,26 @@
 import Foundation
 
-/// An error in a `METHOD:BITS[,name=value…]` quantization string, worded for the person who typed it.
-public struct QuantizationSpecError: Error, CustomStringConvertible, Sendable, Equatable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+/// An error in a canonical description (`KVQuantizationConfig.canonicalDescription` form).
+struct QuantizationSpecError: Error, CustomStringConvertible, Sendable, Equatable {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
-/// Parses the CLI/spec syntax `METHOD:BITS[,name=value…]` into typed configurations.
+/// Reads `canonicalDescription`s back into configurations: the library's round trip, for its
+/// tests and fixtures. Not a user-facing grammar.
 ///
-/// `--kv group:2,group_size=32,residual=32,regime=prefix`, `--weights rtn:4,group_size=128`.
-/// `fp16` and `none` mean "no quantization" (nil). Parameter names and defaults are listed in
-/// docs/quantization.md; the spec language uses the same names.
-public enum QuantizationSpecParser {
-    /// Method aliases accepted for the spellings in the reference notes.
-    static let kvAliases: [String: KVQuantizationMethod] = [
-        "kivi": .group, "outlier_reduced": .outlier, "gear_l": .gearL, "gearl": .gearL,
-    ]
-
+/// Users name settings in the spec language's vocabulary (`SpecLanguage.CompressionArgument` for
+/// the `--kv`/`--weights` flags, converted by Execution's `CompressionConversion`); this parser
+/// knows only the library's own field names (the ones `canonicalDescription` prints, which follow
+/// the spec's names where both have the parameter). Parameters left out keep the library's
+/// `init(method:bits:)` defaults. `fp16` means no quantization (nil).
+enum QuantizationSpecParser {
     static func kvParameters(_ method: KVQuantizationMethod) -> [String] {
         switch method {
         case .uniform: ["scope", "regime"]
-        case .outlier: ["fraction", "regime"]
+        case .outlier: ["outlier_fraction", "regime"]
         case .group: ["variant", "group_size", "residual", "regime"]
-        case .gear: ["group_size", "residual", "fraction", "rank", "prefill_rank", "iterations", "seed", "regime"]
+        case .gear: ["group_size", "residual", "outlier_fraction", "rank", "prefill_rank", "iterations", "seed", "regime"]
         case .gearL: ["group_size", "residual", "rank", "prefill_rank", "iterations", "seed", "regime"]
         }
     }
@@ -30,20 +28,20 @@ public enum QuantizationSpecParser {
     static func weightParameters(_ method: WeightQuantizationMethod) -> [String] {
         switch method {
         case .rtn: ["scope", "group_size", "targets"]
-        case .outlier: ["fraction", "scope", "group_size", "targets"]
+        case .outlier: ["outlier_fraction", "scope", "group_size", "targets"]
         case .awq: ["scope", "group_size", "grid", "clip", "targets"]
-        case .gptq: ["scope", "group_size", "targets"]
+        case .gptq: ["scope", "group_size", "damp", "block", "targets"]
         }
     }
 
     /// A KV-cache configuration, or nil for `fp16`/`none`.
-    public static func parseKV(_ text: String) throws(QuantizationSpecError) -> KVQuantizationConfig? {
+    static func parseKV(_ text: String) throws(QuantizationSpecError) -> KVQuantizationConfig? {
         let parsed = try split(text, what: "KV cache")
-        if parsed.method == "fp16" || parsed.method == "none" {
+        if parsed.method == "fp16" {
             try noParameters(parsed, text: text)
             return nil
         }
-        guard let method = KVQuantizationMethod(rawValue: parsed.method) ?? kvAliases[parsed.method] else {
+        guard let method = KVQuantizationMethod(rawValue: parsed.method) else {
             let names = KVQuantizationMethod.allCases.map(\.rawValue) + ["fp16"]
             throw QuantizationSpecError(
                 "unknown KV cache method '\(parsed.method)' in '\(text)'\(suggestion(parsed.method, names)); expected one of \(names.joined(separator: ", "))")
@@ -56,7 +54,7 @@ public enum QuantizationSpecParser {
             case "scope": config.scope = try choice(value, name: name, text: text)
             case "variant": config.variant = try choice(value, name: name, text: text)
             case "regime": config.regime = try choice(value, name: name, text: text)
-            case "fraction": config.fraction = try fraction(value, name: name, text: text)
+            case "outlier_fraction": config.fraction = try fraction(value, name: name, text: text)
             case "group_size": config.groupSize = try integer(value, name: name, text: text, minimum: 1)
             case "residual": config.residual = try integer(value, name: name, text: text, minimum: method == .group ? 0 : 1)
             case "rank": config.rank = try integer(value, name: name, text: text, minimum: 0)
@@ -83,14 +81,13 @@ public enum QuantizationSpecParser {
     }
 
     /// A weight configuration, or nil for `fp16`/`none`.
-    public static func parseWeights(_ text: String) throws(QuantizationSpecError) -> WeightQuantizationConfig? {
+    static func parseWeights(_ text: String) throws(QuantizationSpecError) -> WeightQuantizationConfig? {
         let parsed = try split(text, what: "weights")
-        if parsed.method == "fp16" || parsed.method == "none" {
+        if parsed.method == "fp16" {
             try noParameters(parsed, text: text)
             return nil
         }
-        let aliases: [String: WeightQuantizationMethod] = ["outlier_reduced": .outlier]
-        guard let method = WeightQuantizationMethod(rawValue: parsed.method) ?? aliases[parsed.method] else {
+        guard let method = WeightQuantizationMethod(rawValue: parsed.method) else {
             let names = WeightQuantizationMethod.allCases.map(\.rawValue) + ["fp16"]
             let hint = suggestion(parsed.method, names)
             throw QuantizationSpecError(
@@ -109,7 +106,9 @@ public enum QuantizationSpecParser {
             case "group_size":
                 config.groupSize = try integer(value, name: name, text: text, minimum: 1)
                 groupGiven = true
-            case "fraction": config.fraction = try fraction(value, name: name, text: text)
+            case "outlier_fraction": config.fraction = try fraction(value, name: name, text: text)
+            case "damp": config.damp = try fraction(value, name: name, text: text)
+            case "block": config.block = try integer(value, name: name, text: text, minimum: 1)
             case "grid": config.grid = try integer(value, name: name, text: text, minimum: 1)
             case "clip":
                 guard let flag = Bool(value) else {

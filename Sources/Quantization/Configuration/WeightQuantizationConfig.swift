@@ -25,8 +25,8 @@ public enum WeightTarget: String, Sendable, Hashable, CaseIterable, Codable, Com
     case lm
     /// The multimodal projector.
     case projector
-    /// The vision tower's linear layers.
-    case vision
+    /// The vision tower's linear layers (`vision_tower` as in the spec language).
+    case vision = "vision_tower"
     /// The output head.
     case lmHead = "lm_head"
 
@@ -46,8 +46,12 @@ public struct WeightQuantizationConfig: Sendable, Hashable, Codable {
     public var fraction: Double
     /// α grid size for `awq` (α = i/grid, i < grid).
     public var grid: Int
-    /// Whether `awq` searches clipping ranges.
+    /// Whether `awq` searches clipping ranges (always, from the spec language and the CLI).
     public var clip: Bool
+    /// GPTQ: dampening added to the Hessian's diagonal, as a fraction of its mean.
+    public var damp: Double
+    /// GPTQ: columns per lazy-update block.
+    public var block: Int
     /// What to quantize (default: the LM's linear layers only).
     public var targets: Set<WeightTarget>
 
@@ -59,6 +63,8 @@ public struct WeightQuantizationConfig: Sendable, Hashable, Codable {
         self.fraction = 0
         self.grid = 20
         self.clip = true
+        self.damp = 0.01
+        self.block = 128
         self.targets = [.lm]
         switch method {
         case .rtn, .awq, .gptq: scope = .perGroup
@@ -68,12 +74,13 @@ public struct WeightQuantizationConfig: Sendable, Hashable, Codable {
         }
     }
 
-    /// The parameters this method reads, as `name=value` in a fixed order.
+    /// The parameters this method reads, as `name=value` in a fixed order (spec-language names).
     public var parameters: [(name: String, value: String)] {
         var out: [(String, String)] = [("scope", scope.rawValue)]
         if scope == .perGroup { out.append(("group_size", String(groupSize))) }
-        if method == .outlier { out.append(("fraction", KVQuantizationConfig.format(fraction))) }
+        if method == .outlier { out.append(("outlier_fraction", KVQuantizationConfig.format(fraction))) }
         if method == .awq { out += [("grid", String(grid)), ("clip", String(clip))] }
+        if method == .gptq { out += [("damp", KVQuantizationConfig.format(damp)), ("block", String(block))] }
         out.append(("targets", targets.sorted().map(\.rawValue).joined(separator: "+")))
         return out
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import Engine
 import Foundation
 
@@ -39,13 +38,17 @@ public struct WeightQuantizationSummary: Sendable {
 /// `rtn` and `outlier` quantize each layer alone. `awq` and `gptq` first run the unquantized model
 /// on `calibration` (recording every targeted layer's inputs through a wrapper layer), then:
 /// - AWQ searches one scale vector per set of layers that read the same input — q/k/v, gate/up —
-///   and each other layer alone, and **folds** `1/s` into the RMSNorm before q/k/v and before
-///   gate/up (exact: the norms stay in f32). `o_proj`, `down_proj`, `lm_head` and the vision and
-///   projector layers **keep** `1/s` as the layer's input scale (one multiply per input; with GQA
-///   the preceding `v_proj` rows are shared by several heads, so the scale cannot be folded there).
-///   As in AWQ, q and k are not clipped.
+///   and each other layer alone, and (with `foldScales`, the default) **folds** `1/s` into the
+///   RMSNorm before q/k/v and before gate/up (exact: the norms stay in f32). `o_proj`,
+///   `down_proj`, `lm_head` and the vision and projector layers **keep** `1/s` as the layer's input
+///   scale (one multiply per input; with GQA the preceding `v_proj` rows are shared by several
+///   heads, so the scale cannot be folded there). Without `foldScales` every layer keeps its input
+///   scale and the model's norms stay untouched, so the quantized layers alone (as the runner's
+///   cache stores them) reproduce the quantized model. As in AWQ, q and k are not clipped.
 /// - GPTQ quantizes each layer from its own recorded inputs (the fp16 model's, not sequentially
-///   through already-quantized layers).
+///   through already-quantized layers), with the config's `block` and `damp`.
+///
+/// Layers are quantized in parallel on the kernels' threads (`KernelThreads`).
 public enum ModelWeightQuantization {
     /// The target a layer name belongs to.
     public static func target(ofLayer name: String) -> WeightTarget {
@@ -79,10 +82,12 @@ public enum ModelWeightQuantization {
     }
 
     /// Replaces the targeted layers of `model` with quantized ones (see the type's notes).
+    ///
+    /// `foldScales: false` keeps AWQ's `1/s` in every layer instead of folding it into the norms.
     @discardableResult
     public static func apply(
         _ config: WeightQuantizationConfig, to model: Model, calibration: [CalibrationPrompt] = [],
-        maxCalibrationRows: Int = 512
+        maxCalibrationRows: Int = 512, foldScales: Bool = true
     ) throws -> WeightQuantizationSummary {
         var clock = Lap()
         if config.targets.contains(.vision) || config.targets.contains(.projector), model.vision == nil {
@@ -121,12 +126,13 @@ public enum ModelWeightQuantization {
                     let d = dense[name]!
                     let x = recorded[name] ?? []
                     return try GPTQ.quantize(d.weights.floats(), outFeatures: d.outFeatures, inFeatures: d.inFeatures, bias: d.bias,
-                                             calibration: x, samples: x.count / d.inFeatures, config: config) as any LinearLayer
+                                             calibration: x, samples: x.count / d.inFeatures, config: config,
+                                             blocksize: config.block, damp: config.damp) as any LinearLayer
                 }
                 for (name, layer) in zip(names, quantized) { replacements[name] = layer }
             } else {
                 folded = try applyAWQ(config, model: model, dense: dense, selected: selected.map(\.name),
-                                      recorded: recorded, into: &replacements)
+                                      recorded: recorded, foldScales: foldScales, into: &replacements)
             }
         }
         var before = 0
@@ -177,7 +183,7 @@ public enum ModelWeightQuantization {
     /// AWQ over input-sharing sets; returns the layers whose scale was folded into a norm.
     static func applyAWQ(
         _ config: WeightQuantizationConfig, model: Model, dense: [String: DenseLinear], selected: [String],
-        recorded: [String: [Float]], into replacements: inout [String: any LinearLayer]
+        recorded: [String: [Float]], foldScales: Bool, into replacements: inout [String: any LinearLayer]
     ) throws -> [String] {
         var folded: [String] = []
         var done = Set<String>()
@@ -189,13 +195,17 @@ public enum ModelWeightQuantization {
             for (set, isAttention) in [(attention, true), (mlp, false)] where set.allSatisfy(chosen.contains) {
                 let result = try awq(set, config: config, dense: dense, recorded: recorded,
                                      clip: isAttention ? [false, false, true] : nil)
+                done.formUnion(set)
+                guard foldScales else {
+                    for (name, layer) in zip(set, result.layers) { replacements[name] = layer }
+                    continue
+                }
                 for (name, layer) in zip(set, result.layers) { replacements[name] = layer.removingInputScale() }
                 let s = result.scales
                 let norm = isAttention ? model.language.layers[i].inputNorm : model.language.layers[i].postAttentionNorm
                 let scaled = RMSNorm(weight: zip(norm.scale, s).map { $0 / $1 }, epsilon: norm.epsilon, addsOne: false)
                 if isAttention { model.language.layers[i].inputNorm = scaled } else { model.language.layers[i].postAttentionNorm = scaled }
                 folded += set
-                done.formUnion(set)
             }
         }
         for name in selected where !done.contains(name) {
@@ -217,12 +227,15 @@ public enum ModelWeightQuantization {
             biases: layers.map(\.bias), calibration: x, samples: x.count / n, config: config, clipLayers: clip)
     }
 
-    /// `transform` over `items` on all cores, results in order.
+    /// `transform` over `items` on the kernels' threads, results in order.
+    ///
+    /// The kernels' pool, not a second one, so quantization and kernels never compete for cores;
+    /// kernels called from inside `transform` then run on the calling thread (`parallelFor`'s rule).
     static func parallelMap(
         _ items: [String], _ transform: @escaping @Sendable (String) throws -> any LinearLayer
     ) throws -> [any LinearLayer] {
         let results = ResultSlots<any LinearLayer>(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: items.count) { i in
+        KernelThreads.parallelFor(items.count) { i in
             results.set(i, Result { try transform(items[i]) })
         }
         return try results.values.map { try $0!.get() }
