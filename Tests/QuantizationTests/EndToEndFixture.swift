@@ -1,6 +1,6 @@
 import Foundation
 import Engine
-import Quantization
+@testable import Quantization
 import TestSupport
 
 /// A tiny checkpoint of Tests/Fixtures/models/ with what transformers produced for it

@@ -44,9 +44,12 @@ import Testing
             var config = WeightQuantizationConfig(method: method, bits: .four)
             #expect(try QuantizationSpecParser.parseWeights(config.canonicalDescription) == config)
             config.targets = Set(WeightTarget.allCases)
-            config.damp = 0.05
-            config.block = 32
-            config.fraction = 0.03
+            switch method {
+            case .gptq: (config.damp, config.block) = (0.05, 32)
+            case .outlier: config.fraction = 0.03
+            case .awq: (config.grid, config.clip) = (7, false)
+            case .rtn: config.groupSize = 64
+            }
             #expect(try QuantizationSpecParser.parseWeights(config.canonicalDescription) == config, "\(config.canonicalDescription)")
         }
         var gear = KVQuantizationConfig(method: .gear, bits: .two)
