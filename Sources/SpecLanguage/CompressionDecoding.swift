@@ -434,6 +434,13 @@ struct CompressionDecoder {
                                             outlierFraction: methodName == .gear ? fraction("outlier_fraction", 0.02) : 0,
                                             rank: int("rank", 2), prefillRank: int("prefill_rank", 4),
                                             iterations: int("iterations", 3), seed: int("seed", 0))
+            if GEARParameters.residual % parameters.groupSize != 0 {
+                sink.error("group_size \(parameters.groupSize) does not divide \(methodName.rawValue)'s full-precision window of "
+                           + "\(GEARParameters.residual) tokens in '\(definition)'; the window is quantized in whole groups",
+                           at: origins["kv.group_size"] ?? range,
+                           notes: [.init("use a group_size that divides \(GEARParameters.residual), such as 16, 32 or 64")])
+                return nil
+            }
             method = methodName == .gear ? .gear(parameters) : .gearL(parameters)
         }
         return KVCacheQuantization(method: method, bits: bits, regime: regime)

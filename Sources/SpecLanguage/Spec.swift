@@ -542,6 +542,9 @@ public struct GroupKVParameters: Sendable, Hashable {
 
 /// GEAR parameters (names follow the GEAR code's flags).
 public struct GEARParameters: Sendable, Hashable {
+    /// GEAR's full-precision window in tokens: fixed, not a parameter; `groupSize` must divide it.
+    public static let residual = 64
+
     public var groupSize: Int
     /// Fraction of entries kept exact as sparse outliers (0 for GEAR-L).
     public var outlierFraction: Double

@@ -45,6 +45,7 @@ public enum CompressionConversion {
             let isGEAR = kv.method.name == .gear
             config = KVQuantizationConfig(method: isGEAR ? .gear : .gearL, bits: bits)
             config.groupSize = parameters.groupSize
+            config.residual = GEARParameters.residual
             config.fraction = isGEAR ? parameters.outlierFraction : 0
             config.rank = parameters.rank
             config.prefillRank = parameters.prefillRank
