@@ -106,7 +106,7 @@ import Testing
         ("fp16,regime=store", "'fp16' (no compression) takes no parameters",
          "            ^~~~~~~~~~~~"),
         ("gear:2,group_size=128", "group_size 128 does not divide gear's full-precision window of 64 tokens",
-         "                        ^~~"),
+         "                         ^~~"),
         (":2", "expected METHOD[:BITS] before the first ','",
          "       ^~"),
     ])
