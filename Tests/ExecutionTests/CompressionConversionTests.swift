@@ -1,5 +1,7 @@
+import Foundation
 import Quantization
 import SpecLanguage
+import TestSupport
 import Testing
 @testable import Execution
 
@@ -58,5 +60,28 @@ import Testing
     @Test func usageErrorsComeFromTheSpecLanguage() {
         #expect(throws: CompressionArgumentError.self) { try CompressionConversion.kvConfig(argument: "group:2,fraction=0.1") }
         #expect(throws: CompressionArgumentError.self) { try CompressionConversion.weightConfig(argument: "rtn:4,targets=vision") }
+    }
+    /// `lcb generate` with the spec's names and defaults; a rejected flag is a usage error (exit 2).
+    @Test func theCommandLineSpeaksTheSpecLanguage() throws {
+        guard FileManager.default.isExecutableFile(atPath: lcbExecutable.path) else {
+            Issue.record("\(lcbExecutable.path) is missing: run `swift build` before the tests")
+            return
+        }
+        let folder = temporaryFolder()
+        let model = Fixtures.url("models/llava-llama").path
+        let ok = try runLCB(["generate", "--model", model, "--prompt", "hi", "--max-new-tokens", "2", "--json",
+                             "--kv", "group:2", "--weights", "rtn:4,group_size=16,targets=lm+vision_tower"], in: folder)
+        #expect(ok.status == 0, "\(ok.stderr)")
+        // `group` without parameters is the spec's group (G=128, R=0), not KIVI's window.
+        #expect(ok.stdout.contains(#""kv":"group:2,variant=kivi,group_size=128,residual=0,regime=store""#), "\(ok.stdout)")
+        #expect(ok.stdout.contains(#""weights":"rtn:4,scope=per_group,group_size=16,targets=lm+vision_tower""#), "\(ok.stdout)")
+
+        let bad = try runLCB(["generate", "--model", model, "--prompt", "hi", "--kv", "outlier:2,fraction=0.1"], in: folder)
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--kv outlier:2,fraction=0.1: unknown key 'fraction' in kv method 'outlier'"), "\(bad.stderr)")
+        #expect(bad.stderr.contains("                 ^~~~~~~~"), "\(bad.stderr)")
+        let calibration = try runLCB(["generate", "--model", model, "--prompt", "hi", "--weights", "gptq:4,calibration=d"], in: folder)
+        #expect(calibration.status == 2)
+        #expect(calibration.stderr.contains("'calibration' names a spec dataset"), "\(calibration.stderr)")
     }
 }
