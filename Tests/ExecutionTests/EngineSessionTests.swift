@@ -149,6 +149,20 @@ import Testing
         #expect(logitsA.map(\.bitPattern) == logitsB.map(\.bitPattern))
     }
 
+    /// Stored layers that are not exactly the configuration's targets are recomputed, not half-used.
+    @Test func storedLayersForOtherTargetsAreRecomputed() throws {
+        let method = WeightMethod.gptq(GPTQParameters(groupSize: 16, calibration: "c"))
+        let calibration = [CalibrationSample(userText: "What shape is this?", image: image)]
+        let stored = StoredQuantizedWeights(cache: ArtifactCache(root: temporaryFolder()), key: "same-key")
+        _ = try session(weights: .init(method: method, bits: 4, targets: [.lm]), calibration: calibration, stored: stored)
+        let wider = try session(weights: .init(method: method, bits: 4, targets: [.lm, .projector]), calibration: calibration,
+                                stored: stored)
+        #expect(!wider.loadedStoredWeights)
+        #expect(layerBits(wider).keys.contains("multi_modal_projector.linear_1"))
+        let again = try session(weights: .init(method: method, bits: 4, targets: [.lm, .projector]), calibration: [], stored: stored)
+        #expect(again.loadedStoredWeights && layerBits(again) == layerBits(wider))
+    }
+
     /// `projector` and `vision_tower` targets quantize the vision path the features come from.
     @Test func visionTargetsChangeTheVisionFeatures() throws {
         let plain = try session()

@@ -64,7 +64,7 @@ final class EngineSession: InferenceSession {
                 throw EngineSessionError(message: "\(folder.path): \(error)")
             }
             let calibrated = config.method == .awq || config.method == .gptq
-            if calibrated, let stored, Self.install(stored, in: model) {
+            if calibrated, let stored, Self.install(stored, in: model, targets: config.targets) {
                 loadedStoredWeights = true
             } else {
                 let prompts = calibrated ? try calibrationPrompts(calibration, descriptor: descriptor) : []
@@ -92,18 +92,19 @@ final class EngineSession: InferenceSession {
     }
 
     /// Puts the stored packed layers in place of the model's (language model, vision tower and
-    /// projector); false (model untouched) when there are none, or they do not fit this model
-    /// (then they are recomputed and overwritten).
-    static func install(_ stored: StoredQuantizedWeights, in model: EngineModel) -> Bool {
+    /// projector); false (model untouched) when there are none, or they are not exactly the
+    /// targeted layers of this model (then they are recomputed and overwritten).
+    static func install(_ stored: StoredQuantizedWeights, in model: EngineModel, targets: Set<Quantization.WeightTarget>) -> Bool {
         guard case .hit(let payload) = stored.cache.read(kind: .quantizedWeights, key: stored.key),
               let layers = try? QuantizedLinearFormat.decode(payload, source: stored.cache.url(kind: .quantizedWeights, key: stored.key).path),
               !layers.isEmpty else { return false }
-        let current = ModelWeightQuantization.linearLayers(of: model)
-        let fits = current.filter { name, layer in
+        let targeted = ModelWeightQuantization.linearLayers(of: model)
+            .filter { targets.contains(ModelWeightQuantization.target(ofLayer: $0.name)) }
+        let fits = targeted.allSatisfy { name, layer in
             guard let packed = layers[name] else { return false }
             return packed.inFeatures == layer.inFeatures && packed.outFeatures == layer.outFeatures
-        }.count
-        guard fits == layers.count else { return false }
+        }
+        guard fits, targeted.count == layers.count else { return false }
         let replace: (String, any LinearLayer) -> any LinearLayer = { name, layer in layers[name] ?? layer }
         model.language.replaceLinearLayers(replace)
         model.vision?.replaceLinearLayers(replace)
