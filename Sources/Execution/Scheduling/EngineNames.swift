@@ -7,3 +7,6 @@ import Engine
 typealias EngineModel = Model
 /// Engine's prompt ids with image positions.
 typealias EnginePromptTokens = PromptTokens
+/// Engine's prompt template (what `lcb generate` renders; must agree with Planning's rendering,
+/// tested in PromptTemplateAgreementTests).
+typealias EnginePromptTemplate = PromptTemplate
