@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Regenerates Reports/<spec>/ for the shipped specs that run on a fresh clone:
+#
+#   Tools/reports/render-all.sh                 # quickstart kv-sweep weight-sweep llava-gemma-ablation
+#   Tools/reports/render-all.sh kv-sweep        # only these specs (names from Specs/<name>.yaml)
+#
+# Builds lcb in release mode, runs each spec against one fresh result store (so every answer is
+# computed by the code being committed; specs share the store, so the tiny models' FP16 answers
+# and the synthetic suite are computed once), then replaces Reports/<spec>/ with the committed
+# form of the run (results.json, manifest.json, samples.jsonl.gz; see docs/reports.md) and
+# renders its tables in Markdown, CSV and LaTeX and its plots from that form alone.
+#
+# Options:
+#   --home DIR   keep the result store and caches in DIR and reuse them on the next call (faster;
+#                only safe while the engine's numerics are unchanged, see docs/planning.md)
+#   --strict     also fail when cells could not be scored (default: warn and render the rest)
+#   --debug      use a debug build (slow; for testing the script)
+#
+# Exit status: 0 when every spec was rendered; 1 when a spec is missing, a model it names is not
+# in Models/, or a run failed samples (Reports/<spec>/ is then left as it was).
+# Specs/lvlm-compress-bench.yaml is not rendered: it needs the real benchmarks under Data/ and the
+# LLaVA checkpoints under Models/, which are not shipped (see Reports/README.md).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+
+configuration=release
+home=""
+strict=0
+specs=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --home) home="${2:?--home needs a folder}"; shift 2 ;;
+        --strict) strict=1; shift ;;
+        --debug) configuration=debug; shift ;;
+        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "render-all: unknown option '$1' (see --help)" >&2; exit 2 ;;
+        *) specs+=("$1"); shift ;;
+    esac
+done
+[ ${#specs[@]} -gt 0 ] || specs=(quickstart kv-sweep weight-sweep llava-gemma-ablation)
+
+# Every spec and every model folder it names must exist before anything runs: a missing model
+# would otherwise fail its cells only after the other cells ran.
+for name in "${specs[@]}"; do
+    spec="Specs/$name.yaml"
+    [ -f "$spec" ] || { echo "render-all: $spec not found (shipped specs: $(ls Specs/*.yaml | xargs -n1 basename | sed 's/\.yaml$//' | tr '\n' ' '))" >&2; exit 1; }
+done
+
+echo "render-all: building lcb ($configuration)" >&2
+swift build -c "$configuration" --product lcb >&2
+lcb="$(swift build -c "$configuration" --show-bin-path)/lcb"
+
+for name in "${specs[@]}"; do
+    spec="Specs/$name.yaml"
+    # `lcb check` reads every checkpoint's config.json and warns about one it cannot read.
+    if ! check="$("$lcb" check "$spec" 2>&1)"; then
+        printf '%s\n' "$check" >&2
+        echo "render-all: $spec has errors; nothing was run or changed" >&2
+        exit 1
+    fi
+    # `FILE:LINE:COL: warning: cannot read 'PATH' for model 'NAME' …`, PATH relative to FILE.
+    missing="$(printf '%s\n' "$check" \
+        | sed -n "s/^\([^:]*\):\([0-9]*\):[0-9]*: warning: cannot read '\([^']*\)' for model '\([^']*\)'.*/\4|\1|\2|\3/p" \
+        | while IFS='|' read -r model file line path; do
+            echo "  model '$model' ($file:$line): $(realpath -m --relative-to=. "$(dirname "$file")/$path")"
+        done)"
+    if [ -n "$missing" ]; then
+        echo "render-all: $spec uses models whose checkpoints are missing (nothing was run or changed):" >&2
+        printf '%s\n' "$missing" >&2
+        echo "render-all: train them (docs/training.md) or put them under Models/, or leave $name out" >&2
+        exit 1
+    fi
+done
+
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/lcb-render-all.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+export LCB_HOME="${home:-$scratch/home}"
+mkdir -p "$LCB_HOME"
+
+for name in "${specs[@]}"; do
+    spec="Specs/$name.yaml"
+    echo "render-all: running $spec (store: $LCB_HOME)" >&2
+    start=$(date +%s)
+    status=0
+    "$lcb" run "$spec" --reports "$scratch/reports" --quiet || status=$?
+    run="$scratch/reports/$name"
+    if [ ! -f "$run/results.json" ] || [ ! -f "$run/samples.jsonl.gz" ]; then
+        echo "render-all: $spec: lcb run wrote no results (exit status $status); Reports/$name left as it was" >&2
+        exit 1
+    fi
+    if [ "$status" -ne 0 ]; then
+        # A failed sample is a broken run; a cell that could not be scored is a known gap of the
+        # metrics (results.json says which, under scoring_error) and the other cells still count.
+        if grep -Eq '"failed" : [1-9]' "$run/results.json"; then
+            echo "render-all: $spec: samples failed (see the run's messages above); Reports/$name left as it was" >&2
+            exit 1
+        fi
+        unscored=$(grep -c '"scoring_error"' "$run/results.json" || true)
+        if [ "$strict" -eq 1 ]; then
+            echo "render-all: $spec: $unscored cells could not be scored (--strict); Reports/$name left as it was" >&2
+            exit 1
+        fi
+        echo "render-all: warning: $spec: $unscored cells could not be scored; they are rendered without those metrics" >&2
+    fi
+    rm -rf "Reports/$name"
+    mkdir -p "Reports/$name"
+    cp "$run/results.json" "$run/manifest.json" "$run/samples.jsonl.gz" "Reports/$name/"
+    # Tables and plots from the committed files alone, as anyone who clones the repository can.
+    "$lcb" report "$spec" --format md,csv,tex --plots > /dev/null
+    echo "render-all: Reports/$name rendered in $(( $(date +%s) - start )) s ($(du -sh "Reports/$name" | cut -f1))" >&2
+done
