@@ -60,8 +60,34 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         var long = plot
         long.series[1].name = "kivi (regimes/regime=store-with-a-very-long-name)"
         let wide = long.drawing()
-        let needed = 58 + (480 - 58 - 132) + 12 + 24 + Drawing.textWidth(long.series[1].name, size: 10) + 8
+        let needed = 58 + (480 - 58 - 132) + 12 + 24 + Drawing.textWidth(long.series[1].name, size: 10) * 1.2 + 8
         #expect(abs(wide.width - needed) < 1e-9 && wide.width > 480)
+    }
+
+    /// Lines per setting: RTN per tensor and per channel are two lines named by their
+    /// configurations; one method at several bits under differently named configurations is one line.
+    @Test func linesPerSettingNamedByConfiguration() throws {
+        func cell(_ compression: String, _ method: String, bits: Int, parameters: [String], value: Double) -> ResultCell {
+            var cell = ResultCell(coordinates: CellCoordinates(experiment: "e", model: "m", compression: compression, dataset: "d"),
+                                  key: compression)
+            cell.weights = QuantizationSetting(method: method, bits: bits, parameters: parameters)
+            cell.settingsKnown = true
+            cell.metrics = [MetricResult(key: "accuracy", value: value)]
+            return cell
+        }
+        let results = ResultSet(spec: "s", cells: [
+            cell("rtn/scope=per_tensor/bits=2", "rtn", bits: 2, parameters: ["scope=per_tensor"], value: 0.5),
+            cell("rtn/scope=per_tensor/bits=4", "rtn", bits: 4, parameters: ["scope=per_tensor"], value: 0.7),
+            cell("rtn/scope=per_channel/bits=2", "rtn", bits: 2, parameters: ["scope=per_channel"], value: 0.6),
+            cell("rtn/scope=per_channel/bits=4", "rtn", bits: 4, parameters: ["scope=per_channel"], value: 0.8),
+            cell("gptq-3", "gptq", bits: 3, parameters: ["damp=0.01"], value: 0.75),
+            cell("gptq-4", "gptq", bits: 4, parameters: ["damp=0.01"], value: 0.8),
+        ], provenance: nil, origin: "memory")
+        let plot = try #require(BitsPlot.plots(results: results) { _ in "accuracy" }.first?.plot)
+        #expect(plot.series.map(\.name) == ["rtn/scope=per_tensor", "rtn/scope=per_channel", "w-gptq"])
+        #expect(plot.series.map { $0.points.map(\.bits) } == [[2, 4], [2, 4], [3, 4]])
+        #expect(BitsPlot.nameWithoutBits("paper/method=uniform/bits=2") == "paper/method=uniform")
+        #expect(BitsPlot.nameWithoutBits("kv-bits=x/kbits=2") == "kv-bits=x")
     }
 
     @Test func svgGoldenAndStructure() throws {

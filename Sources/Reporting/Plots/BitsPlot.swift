@@ -67,7 +67,15 @@ public struct BitsPlot: Sendable, Hashable {
                     let (ca, cb) = (regimes.filter { $0 == a }.count, regimes.filter { $0 == b }.count)
                     return ca == cb ? a > b : ca < cb
                 }
-                var byMethod: [(String, [(Int, Double)])] = []
+                // One line per method, KV regime and setting parameters other than bits, so that
+                // RTN per tensor and per channel are two lines, and `kivi-2`/`kivi-4` one.
+                struct Line {
+                    var method: String
+                    var parameters: [String]
+                    var names: [String]
+                    var points: [(Int, Double)]
+                }
+                var lines: [Line] = []
                 var baseline: Double?
                 for cell in cells {
                     guard let metric = cell.metric(key) else { continue }
@@ -75,18 +83,28 @@ public struct BitsPlot: Sendable, Hashable {
                     if cell.isBaseline { baseline = baseline ?? value; continue }
                     var method = cell.methodLabel
                     if let regime = cell.kv?.regime, regime != usual { method += " (\(regime))" }
-                    if let index = byMethod.firstIndex(where: { $0.0 == method }) {
-                        // Two configurations of one method at the same bits (other parameters differ): keep both
-                        // visible by suffixing the configuration name.
-                        if byMethod[index].1.contains(where: { $0.0 == cell.bits }) {
-                            byMethod.append((method + " (" + cell.coordinates.compression + ")", [(cell.bits, value)]))
-                        } else {
-                            byMethod[index].1.append((cell.bits, value))
-                        }
+                    let parameters = (cell.kv?.parameters ?? []).map { "kv:" + $0 } + (cell.weights?.parameters ?? []).map { "w:" + $0 }
+                    let name = Self.nameWithoutBits(cell.coordinates.compression)
+                    if let index = lines.firstIndex(where: { $0.method == method && $0.parameters == parameters }),
+                       !lines[index].points.contains(where: { $0.0 == cell.bits }) {
+                        lines[index].points.append((cell.bits, value))
+                        if !lines[index].names.contains(name) { lines[index].names.append(name) }
                     } else {
-                        byMethod.append((method, [(cell.bits, value)]))
+                        // A new setting, or two configurations equal but for their names at the same bits:
+                        // both stay visible.
+                        lines.append(Line(method: method, parameters: parameters, names: [name], points: [(cell.bits, value)]))
                     }
                 }
+                // The method names a line when it is the method's only line; otherwise the spec's
+                // configuration name without its bits (`rtn/scope=per_tensor`), which the reader knows.
+                let labels = lines.map { line -> String in
+                    let siblings = lines.filter { $0.method == line.method }
+                    guard siblings.count > 1 else { return line.method }
+                    let own = line.names.joined(separator: ", ")
+                    let unique = siblings.filter { $0.names.joined(separator: ", ") == own }.count == 1
+                    return unique && !own.isEmpty ? own : line.method + " (" + line.parameters.joined(separator: ", ") + ")"
+                }
+                let byMethod = zip(labels, lines).map { ($0, $1.points) }
                 guard !byMethod.isEmpty || baseline != nil else { continue }
                 let name = (models.count > 1 ? "\(model)-" : "") + "\(dataset)-\(MetricCatalog.heading(forKey: key))"
                 let title = (models.count > 1 ? "\(model), " : "") + dataset
@@ -99,6 +117,14 @@ public struct BitsPlot: Sendable, Hashable {
         return out
     }
 
+    /// A configuration's name without its `bits=N` part: `rtn/scope=per_tensor/bits=2` → `rtn/scope=per_tensor`.
+    static func nameWithoutBits(_ compression: String) -> String {
+        compression.split(separator: "/").filter { part in
+            guard let equals = part.firstIndex(of: "=") else { return true }
+            return !(part[..<equals].hasSuffix("bits") && Int(part[part.index(after: equals)...]) != nil)
+        }.joined(separator: "/")
+    }
+
     static let palette: [Drawing.Color] = [0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E, 0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF]
         .map { Drawing.Color(hex: $0) }
 
@@ -107,7 +133,8 @@ public struct BitsPlot: Sendable, Hashable {
     /// drawing rather than run off its edge.
     public func drawing(width: Double = 480, height: Double = 300) -> Drawing {
         let labels = [baselineLabel] + series.map(\.name)
-        let widest = labels.map { Drawing.textWidth($0, size: 10) }.max() ?? 0
+        // Helvetica metrics, with a fifth more for the wider fonts an SVG viewer may substitute.
+        let widest = (labels.map { Drawing.textWidth($0, size: 10) }.max() ?? 0) * 1.2
         let left = 58.0, top = 30.0, bottom = 44.0
         let right = max(132.0, 12 + 24 + widest + 8)
         let plotWidth = width - left - 132, plotHeight = height - top - bottom
