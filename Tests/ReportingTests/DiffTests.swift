@@ -174,9 +174,24 @@ import TestSupport
             #expect(diff.added == expected.added && diff.removed == expected.removed)
             #expect(diff.regressions(largerThan: 1).first?.test.rightToWrong == 14)
         }
+        // With a second report and a README at the revisions, a folder on the other side names
+        // the report to read; without one, the choice lists folders only.
+        try FileManager.default.createDirectory(at: repository.appendingPathComponent("Reports/other"), withIntermediateDirectories: true)
+        try Data("{\"spec\": \"other\", \"cells\": []}".utf8).write(to: repository.appendingPathComponent("Reports/other/results.json"))
+        try Data("# Reports\n".utf8).write(to: repository.appendingPathComponent("Reports/README.md"))
+        try git("add", "-A", ".")
+        try git("commit", "-q", "-m", "another report")
+        let pair = try locator.loadPair("HEAD~2", "Reports/demo", spec: nil)
+        #expect(pair.old.origin == "HEAD~2:./Reports/demo" && pair.new.origin == "Reports/demo")
+        #expect(ResultDiffer().diff(old: pair.old, new: pair.new).changes == expected.changes)
+        #expect {
+            try locator.reference("HEAD", spec: nil)
+        } throws: { error in
+            "\(error)".contains("it holds demo, other; choose one with --spec NAME")
+        }
         // The same samples, plain or compressed: nothing changed.
-        let same = ResultDiffer().diff(old: try locator.load(.revision("HEAD~2", folder: "./Reports/demo")),
-                                       new: try locator.load(.revision("HEAD~1", folder: "./Reports/demo")))
+        let same = ResultDiffer().diff(old: try locator.load(.revision("HEAD~3", folder: "./Reports/demo")),
+                                       new: try locator.load(.revision("HEAD~2", folder: "./Reports/demo")))
         #expect(!same.changes.isEmpty && same.changes.allSatisfy { $0.delta == 0 && !$0.significant && $0.test.pairs > 0 })
     }
 }
