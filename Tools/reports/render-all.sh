@@ -90,13 +90,22 @@ rendered=()
 not_rendered=()
 for name in "${specs[@]}"; do
     spec="Specs/$name.yaml"
+    # lcb writes Reports/<the spec's name:>, which the shipped specs keep equal to their file name.
+    report_name="$(sed -n 's/^name:[[:space:]]*//p' "$spec" | head -n 1 | tr -d "\"'[:space:]")"
+    [ -n "$report_name" ] || report_name="$name"
+    # The folder is deleted and rewritten below: accept plain names only.
+    if ! [[ "$report_name" =~ ^[A-Za-z0-9_][A-Za-z0-9._-]*$ ]]; then
+        echo "render-all: $spec: spec name '$report_name' is not a plain folder name; not rendered" >&2
+        not_rendered+=("$name (spec name)")
+        continue
+    fi
     echo "render-all: running $spec (store: $LCB_HOME)" >&2
     start=$(date +%s)
     status=0
     "$lcb" run "$spec" --reports "$scratch/reports" --quiet || status=$?
-    run="$scratch/reports/$name"
+    run="$scratch/reports/$report_name"
     if [ ! -f "$run/results.json" ] || [ ! -f "$run/samples.jsonl.gz" ]; then
-        echo "render-all: $spec: lcb run wrote no results (exit status $status); Reports/$name left as it was" >&2
+        echo "render-all: $spec: lcb run wrote no results (exit status $status); Reports/$report_name left as it was" >&2
         not_rendered+=("$name (no results)")
         continue
     fi
@@ -107,24 +116,24 @@ for name in "${specs[@]}"; do
         failed=$(grep -cE '"failed" : [1-9]' "$run/results.json" || true)
         unscored=$(grep -c '"scoring_error"' "$run/results.json" || true)
         if [ "$failed" -gt 0 ] && [ "$allow_failures" -eq 0 ]; then
-            echo "render-all: $spec: samples failed in $failed cells (the run's summary above says why); Reports/$name left as it was; --allow-failures renders it with those cells empty" >&2
+            echo "render-all: $spec: samples failed in $failed cells (the run's summary above says why); Reports/$report_name left as it was; --allow-failures renders it with those cells empty" >&2
             not_rendered+=("$name ($failed cells with failed samples)")
             continue
         fi
         if [ "$unscored" -gt 0 ] && [ "$strict" -eq 1 ]; then
-            echo "render-all: $spec: $unscored cells could not be scored (--strict); Reports/$name left as it was" >&2
+            echo "render-all: $spec: $unscored cells could not be scored (--strict); Reports/$report_name left as it was" >&2
             not_rendered+=("$name ($unscored cells not scored)")
             continue
         fi
         [ "$failed" -eq 0 ] || echo "render-all: warning: $spec: $failed cells have failed samples (--allow-failures); their metrics are missing" >&2
         [ "$unscored" -eq 0 ] || echo "render-all: warning: $spec: $unscored cells could not be scored; they are rendered without those metrics" >&2
     fi
-    rm -rf "Reports/$name"
-    mkdir -p "Reports/$name"
-    cp "$run/results.json" "$run/manifest.json" "$run/samples.jsonl.gz" "Reports/$name/"
+    rm -rf "Reports/$report_name"
+    mkdir -p "Reports/$report_name"
+    cp "$run/results.json" "$run/manifest.json" "$run/samples.jsonl.gz" "Reports/$report_name/"
     # Tables and plots from the committed files alone, as anyone who clones the repository can.
     "$lcb" report "$spec" --format md,csv,tex --plots > /dev/null
-    echo "render-all: Reports/$name rendered in $(( $(date +%s) - start )) s ($(du -sh "Reports/$name" | cut -f1))" >&2
+    echo "render-all: Reports/$report_name rendered in $(( $(date +%s) - start )) s ($(du -sh "Reports/$report_name" | cut -f1))" >&2
     rendered+=("$name")
 done
 
