@@ -100,7 +100,10 @@ struct RunCommand: ParsableCommand {
         if !checked.tables.isEmpty {
             // The spec's tables, as `lcb report` renders them, beside the results.
             do {
-                let results = try ReportFolderReader(files: FolderFileAccess(folder: outcome.reportFolder)).read()
+                // Through the locator, so that the tables name the folder relative to the working
+                // directory, as `lcb report` does (the same bytes either way).
+                let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+                let results = try ResultSetLocator(directory: here).load(.folder(outcome.reportFolder.standardizedFileURL))
                 let files = try ReportBuilder().build(spec: checked, results: results, formats: nil, plots: false)
                 let written = try ReportBuilder.write(files, to: outcome.reportFolder)
                 summary += "tables: " + written.map(\.lastPathComponent).joined(separator: ", ") + "\n"
