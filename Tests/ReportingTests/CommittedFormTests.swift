@@ -174,6 +174,7 @@ import Testing
         #expect(mixed.speedChanges.isEmpty)
         #expect(mixed.speedNote?.contains("old (HEAD:Reports/q) records no tokens/s") == true)
         #expect(mixed.changes.allSatisfy { !$0.significant && $0.delta == 0 })
+        #expect(try DiffRenderer.render(mixed, format: .tex).contains("speed not compared: old (HEAD:Reports/q) records no tokens/s"))
 
         let slower = Data(String(decoding: run, as: UTF8.self).replacingOccurrences(of: "120.5", with: "60.25")
             .replacingOccurrences(of: "\"abc\"", with: "\"abd\"").utf8)

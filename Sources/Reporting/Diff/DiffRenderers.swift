@@ -102,6 +102,7 @@ public enum DiffRenderer {
         for speed in diff.speedChanges {
             notes.append("\(e(speed.cell)): \(NumberText.fixed(speed.old, decimals: 1)) $\\to$ \(NumberText.fixed(speed.new, decimals: 1)) tokens/s.")
         }
+        if diff.speedChanges.isEmpty, let note = diff.speedNote { notes.append(e(note) + ".") }
         notes.append("Bold: significant at $\\alpha = \(NumberText.plain(diff.alpha))$ (exact McNemar for right/wrong answers, paired bootstrap otherwise).")
         out += "\n  \\smallskip\n  \\parbox{\\linewidth}{\\footnotesize " + notes.joined(separator: " ") + "}\n\\end{table}\n"
         return out
