@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "CImageSupport", linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         // The result store's SQLite (system libsqlite3, as GRDB's GRDBSQLite target does it).
         .systemLibrary(name: "CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // gzip for the committed form of samples.jsonl (system zlib).
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Spec: YAML front end, typed spec, checker, diagnostics.
         .target(name: "SpecLanguage", dependencies: [
@@ -50,7 +52,7 @@ let package = Package(
         ]),
         // Execution: scheduler, result store, feature cache, provenance.
         .target(name: "Execution", dependencies: [
-            "Planning", "Engine", "Quantization", "Datasets", "CSQLite",
+            "Planning", "Engine", "Quantization", "Datasets", "CSQLite", "CZlib",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Reporting: result tables, renderers, templates, diff + statistics.

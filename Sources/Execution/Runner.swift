@@ -153,19 +153,16 @@ public struct Runner {
 
         let folder = options.reportsRoot.appendingPathComponent(spec.name)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let linesText = try scored.lines.map { try JSONText.encode($0) + "\n" }.joined()
-        let results = ResultsFile(spec: spec.name, planHash: plan.hash.hex, cells: scored.cells)
-        let reportFiles = [
-            "samples.jsonl": Data(linesText.utf8),
-            "results.json": Data((try JSONText.encode(results, pretty: true) + "\n").utf8),
-            "manifest.json": Data(manifestJSON.utf8),
-        ]
+        let reportFiles = try ReportFiles.make(
+            spec: spec.name, planHash: plan.hash.hex, runID: Int(runID), cells: scored.cells, lines: scored.lines,
+            manifest: manifest, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
         for (name, content) in reportFiles.sorted(by: { $0.key < $1.key }) {
             try content.write(to: folder.appendingPathComponent(name), options: .atomic)
         }
         // The same bytes in the store: `lcb report run:N` renders this run later, whatever
-        // has been written to the report folder since.
-        try store.recordReportFiles(reportFiles, runID: runID)
+        // has been written to the report folder since. (The compressed samples would only
+        // repeat samples.jsonl there.)
+        try store.recordReportFiles(reportFiles.filter { $0.key != ReportFiles.compactSamples }, runID: runID)
 
         let outcome = RunOutcome(plan: plan, statistics: statistics, cells: scored.cells, manifest: manifest,
                                  datasetErrors: datasetErrors, reportFolder: folder, runID: runID)

@@ -24,7 +24,7 @@ struct DiffCommand: ParsableCommand {
     @Argument(help: "The new result set.")
     var new: String
 
-    @Option(name: .long, help: "The spec whose report folder to read at git revisions (Reports/<NAME>).")
+    @Option(name: .long, help: "The spec whose report folder to read at git revisions (Reports/<NAME>); default: the spec of a folder or run on the other side, or the revision's only report.")
     var spec: String?
 
     @Option(name: .long, help: "The result store that run:N is read from (default: $LCB_HOME/store.sqlite or .lcb/store.sqlite).")
@@ -58,8 +58,7 @@ struct DiffCommand: ParsableCommand {
                                        store: StoredRunResults(storeURL: LCBHome.resolve(storePath: store).store))
         let diff: ResultDiff
         do {
-            let before = try locator.load(try locator.reference(old, spec: spec))
-            let after = try locator.load(try locator.reference(new, spec: spec))
+            let (before, after) = try locator.loadPair(old, new, spec: spec)
             diff = ResultDiffer(alpha: alpha).diff(old: before, new: after)
             print(try DiffRenderer.render(diff, format: DiffRenderer.Format(rawValue: format) ?? .md, decimals: decimals),
                   terminator: "")

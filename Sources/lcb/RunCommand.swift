@@ -15,8 +15,8 @@ struct RunCommand: ParsableCommand {
             --store, or $LCB_HOME/store.sqlite) does not hold yet: vision features once per image \
             (cached on disk), one full-precision prefill shared by the KV configurations that allow \
             it, each answer committed as it finishes. Kill it at any moment and run it again: \
-            finished samples are not recomputed. Writes samples.jsonl, results.json, \
-            manifest.json and the spec's tables to Reports/<spec name>/. Exit status: 0 ok, 1 when the spec has errors or \
+            finished samples are not recomputed. Writes results.json, manifest.json, \
+            samples.jsonl(.gz), run.json and the spec's tables to Reports/<spec name>/. Exit status: 0 ok, 1 when the spec has errors or \
             a sample failed, 2 for usage errors. See docs/running.md.
             """
     )
@@ -100,7 +100,10 @@ struct RunCommand: ParsableCommand {
         if !checked.tables.isEmpty {
             // The spec's tables, as `lcb report` renders them, beside the results.
             do {
-                let results = try ReportFolderReader(files: FolderFileAccess(folder: outcome.reportFolder)).read()
+                // Through the locator, so that the tables name the folder relative to the working
+                // directory, as `lcb report` does (the same bytes either way).
+                let here = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+                let results = try ResultSetLocator(directory: here).load(.folder(outcome.reportFolder.standardizedFileURL))
                 let files = try ReportBuilder().build(spec: checked, results: results, formats: nil, plots: false)
                 let written = try ReportBuilder.write(files, to: outcome.reportFolder)
                 summary += "tables: " + written.map(\.lastPathComponent).joined(separator: ", ") + "\n"
@@ -144,7 +147,7 @@ struct RunCommand: ParsableCommand {
             for cell in shown { lines.append("  \(cell.model) \(cell.compression) \(cell.dataset): \(cell.scoringError ?? "")") }
             if shown.count < unscored.count { lines.append("  … and \(unscored.count - shown.count) more (--verbose lists all)") }
         }
-        lines.append("reports: \(outcome.reportFolder.path)/{results.json,samples.jsonl,manifest.json}")
+        lines.append("reports: \(outcome.reportFolder.path)/{results.json,manifest.json,samples.jsonl.gz} (commit these), samples.jsonl and run.json (local)")
         lines.append("run: run:\(outcome.runID) (lcb report run:\(outcome.runID) --out DIR renders it later)")
         return lines.joined(separator: "\n") + "\n"
     }

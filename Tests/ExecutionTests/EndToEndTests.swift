@@ -201,16 +201,20 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> LCBProcessResult {
             let report = folder.appendingPathComponent("Reports/captions")
             // The spec's table is rendered beside the results (Reporting, as `lcb report` does it).
             #expect(result.stderr.contains("tables: main.md, main.csv"))
-            reports.append(try ["samples.jsonl", "results.json", "main.md", "main.csv"].map {
-                let data = try Data(contentsOf: report.appendingPathComponent($0))
-                guard $0 == "results.json" else { return data }
-                // tokens/s is a measurement of this process; every other byte must repeat.
-                let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
-                return Data(lines.filter { !$0.contains("\"tokens_per_second\"") }.joined(separator: "\n").utf8)
+            // What a repository commits repeats byte for byte (two processes, two fresh stores);
+            // the measurements of this process went to run.json.
+            reports.append(try (ReportFiles.committed + ["samples.jsonl", "main.md", "main.csv"]).map {
+                try Data(contentsOf: report.appendingPathComponent($0))
             })
+            let run = try String(contentsOf: report.appendingPathComponent("run.json"), encoding: .utf8)
+            #expect(run.contains("\"tokens_per_second\"") && run.contains("\"started_at\""))
         }
         #expect(reports[0] == reports[1])
-        #expect(String(decoding: reports[0][1], as: UTF8.self).contains("CIDEr-D"))
+        let results = String(decoding: reports[0][0], as: UTF8.self)
+        #expect(results.contains("CIDEr-D") && !results.contains("tokens_per_second"))
+        let manifest = String(decoding: reports[0][1], as: UTF8.self)
+        #expect(manifest.contains("\"plan_hash\"") && !manifest.contains("started_at") && !manifest.contains("\"commit\""))
+        #expect(Gzip.isGzip(reports[0][2]))
     }
 
     @Test func aStoredRunRendersTheSameReportAsItsFolder() throws {

@@ -79,7 +79,8 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         let spec = try copySpec("grid.yaml", to: folder)
         let first = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
         let store = try ResultStore(url: LCBHome(root: folder.appendingPathComponent("home")).store)
-        let names = ["manifest.json", "results.json", "samples.jsonl"]
+        // The compressed samples repeat samples.jsonl, so the store keeps only the latter.
+        let names = ["manifest.json", "results.json", "run.json", "samples.jsonl"]
         let written = try names.map { try Data(contentsOf: first.reportFolder.appendingPathComponent($0)) }
         let stored = try store.reportFiles(runID: first.runID)
         #expect(stored.keys.sorted() == names)
@@ -108,10 +109,15 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         #expect(fp16.kv == nil && fp16.weights == nil)
         // The fake cache holds one "token" per history entry, 16 bytes each in f16 and 4 quantized.
         #expect([fp16, rtn, kivi, prefix].map(\.kvBytesPerToken) == [16, 16, 4, 4])
-        for result in results.cells { #expect((result.tokensPerSecond ?? 0) > 0, "\(result.compression)") }
+        // Speed is a measurement of this run: run.json has it, results.json (committed) does not.
+        let run = try JSONDecoder().decode(RunFile.self, from: Data(contentsOf: outcome.reportFolder.appendingPathComponent("run.json")))
+        #expect(run.cells.map(\.key) == results.cells.map(\.key))
+        for speed in run.cells { #expect((speed.tokensPerSecond ?? 0) > 0, "\(speed.compression)") }
+        #expect(results.cells.allSatisfy { $0.tokensPerSecond == nil })
+        #expect(outcome.cells.allSatisfy { ($0.tokensPerSecond ?? 0) > 0 })
         // FP16 is written as `"kv" : null`, so a reader knows the setting rather than guessing it.
         let text = try String(contentsOf: outcome.reportFolder.appendingPathComponent("results.json"), encoding: .utf8)
-        #expect(text.contains("\"kv\" : null") && text.contains("\"tokens_per_second\""))
+        #expect(text.contains("\"kv\" : null") && !text.contains("\"tokens_per_second\""))
         let lines = try String(contentsOf: outcome.reportFolder.appendingPathComponent("samples.jsonl"), encoding: .utf8)
             .split(separator: "\n").map { try JSONDecoder().decode(SampleLine.self, from: Data($0.utf8)) }
         #expect(Set(lines.filter { $0.dataset == "short" }.map(\.probe)) == ["recognition"])
@@ -249,9 +255,16 @@ func jobCount(_ plan: Plan, _ kind: JobKind) -> Int { plan.jobs.filter { $0.kind
         let folder = temporaryFolder()
         let spec = try copySpec("grid.yaml", to: folder)
         let outcome = try makeRunner(spec, folder: folder, backend: FakeBackend()).run()
-        let data = try Data(contentsOf: outcome.reportFolder.appendingPathComponent("manifest.json"))
-        let manifest = try JSONDecoder().decode(RunManifest.self, from: data)
-        #expect(manifest == outcome.manifest)
+        let manifest = outcome.manifest
+        // manifest.json holds what depends on the inputs, with paths relative to the working
+        // directory; run.json what is particular to this run.
+        let written = try JSONDecoder().decode(ManifestFile.self, from: Data(contentsOf: outcome.reportFolder.appendingPathComponent("manifest.json")))
+        let workingDirectory = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        #expect(written == ManifestFile(manifest, workingDirectory: workingDirectory))
+        #expect(written.models[0].path == ManifestFile.relativePath(manifest.models[0].path, to: workingDirectory))
+        let run = try JSONDecoder().decode(RunFile.self, from: Data(contentsOf: outcome.reportFolder.appendingPathComponent("run.json")))
+        #expect(run == RunFile(manifest: manifest, runID: outcome.runID, cells: outcome.cells))
+        #expect(run.startedAt == manifest.startedAt && run.wallSeconds == manifest.wallSeconds)
         #expect(manifest.spec == "grid")
         #expect(manifest.specFiles.count == 1)
         #expect(manifest.specFiles[0].sha256 == Provenance.sha256(of: URL(fileURLWithPath: spec))?.digest)

@@ -1,3 +1,4 @@
+import Execution
 import Foundation
 import Testing
 import TestSupport
@@ -33,7 +34,7 @@ import TestSupport
 
         #expect(diff.removed == ["main/tiny-gemma/uniform/bits=2/probes", "main/tiny-gemma/uniform/bits=2/pope"])
         #expect(diff.added.isEmpty)
-        #expect(diff.provenanceChanges.map(\.subject) == ["plan hash", "lcb commit", "threads"])
+        #expect(diff.provenanceChanges.map(\.subject) == ["plan hash", "lcb commit", "spec commit", "threads"])
         #expect(diff.provenanceChanges.first { $0.subject == "threads" }.map { [$0.old, $0.new] } == ["2", "1"])
         #expect(diff.changes.filter(\.significant).count == 1)
     }
@@ -122,8 +123,75 @@ import TestSupport
         #expect(regression.test.rightToWrong == 14)
 
         #expect(throws: ReportingError.self) { try locator.reference("no-such-branch", spec: nil) }
+        // Both manifests are an older lcb's, with times: speed is compared for the 10 common cells.
+        #expect(diff.speedChanges.count == 10 && diff.speedNote == nil)
         #expect(throws: ReportingError.notFound("run 3", hint: "this build has no result store to read runs from; use a report folder (Reports/<spec>) or a git revision")) {
             try locator.load(try locator.reference("run:3", spec: nil))
         }
+    }
+
+    /// The committed form at revisions: run-a as an older lcb committed it (samples.jsonl), then
+    /// run-a and run-b as committed now (samples.jsonl.gz, no run.json). Every pairing gives the
+    /// same comparison as the two folders on disk.
+    @Test func diffsRevisionsHoldingTheCompressedSamples() throws {
+        let repository = FileManager.default.temporaryDirectory.appendingPathComponent("lcb-diff-gz-\(UUID().uuidString)")
+        let reports = repository.appendingPathComponent("Reports/demo")
+        try FileManager.default.createDirectory(at: reports, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: repository) }
+        func git(_ arguments: String...) throws {
+            let result = try Git.run(["-c", "user.name=lcb test", "-c", "user.email=test@example.invalid"] + arguments, in: repository)
+            #expect(result.status == 0, "git \(arguments.joined(separator: " ")): \(String(decoding: result.error, as: UTF8.self))")
+        }
+        func commit(_ run: String, compressed: Bool) throws {
+            let source = TestData.folder.appendingPathComponent(run)
+            for name in ["results.json", "manifest.json", "samples.jsonl", "samples.jsonl.gz"] {
+                try? FileManager.default.removeItem(at: reports.appendingPathComponent(name))
+            }
+            for name in ["results.json", "manifest.json"] {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: reports.appendingPathComponent(name))
+            }
+            let samples = try Data(contentsOf: source.appendingPathComponent("samples.jsonl"))
+            if compressed {
+                try Gzip.compress(samples).write(to: reports.appendingPathComponent("samples.jsonl.gz"))
+            } else {
+                try samples.write(to: reports.appendingPathComponent("samples.jsonl"))
+            }
+            try git("add", "-A", ".")
+            try git("commit", "-q", "-m", "\(run) \(compressed ? "compressed" : "plain")")
+        }
+        try git("init", "-q")
+        try commit("run-a", compressed: false)
+        try commit("run-a", compressed: true)
+        try commit("run-b", compressed: true)
+        #expect(try Git.run(["cat-file", "-e", "HEAD:Reports/demo/samples.jsonl"], in: repository).status != 0)
+
+        let locator = ResultSetLocator(directory: repository)
+        let expected = try DiffTests().diffAB()
+        for old in ["HEAD~2", "HEAD~1"] {
+            let diff = ResultDiffer().diff(old: try locator.load(try locator.reference(old, spec: "demo")),
+                                           new: try locator.load(try locator.reference("HEAD", spec: "demo")))
+            #expect(diff.changes == expected.changes, "\(old)")
+            #expect(diff.added == expected.added && diff.removed == expected.removed)
+            #expect(diff.regressions(largerThan: 1).first?.test.rightToWrong == 14)
+        }
+        // With a second report and a README at the revisions, a folder on the other side names
+        // the report to read; without one, the choice lists folders only.
+        try FileManager.default.createDirectory(at: repository.appendingPathComponent("Reports/other"), withIntermediateDirectories: true)
+        try Data("{\"spec\": \"other\", \"cells\": []}".utf8).write(to: repository.appendingPathComponent("Reports/other/results.json"))
+        try Data("# Reports\n".utf8).write(to: repository.appendingPathComponent("Reports/README.md"))
+        try git("add", "-A", ".")
+        try git("commit", "-q", "-m", "another report")
+        let pair = try locator.loadPair("HEAD~2", "Reports/demo", spec: nil)
+        #expect(pair.old.origin == "HEAD~2:./Reports/demo" && pair.new.origin == "Reports/demo")
+        #expect(ResultDiffer().diff(old: pair.old, new: pair.new).changes == expected.changes)
+        #expect {
+            try locator.reference("HEAD", spec: nil)
+        } throws: { error in
+            "\(error)".contains("it holds demo, other; choose one with --spec NAME")
+        }
+        // The same samples, plain or compressed: nothing changed.
+        let same = ResultDiffer().diff(old: try locator.load(.revision("HEAD~3", folder: "./Reports/demo")),
+                                       new: try locator.load(.revision("HEAD~2", folder: "./Reports/demo")))
+        #expect(!same.changes.isEmpty && same.changes.allSatisfy { $0.delta == 0 && !$0.significant && $0.test.pairs > 0 })
     }
 }

@@ -27,6 +27,69 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         #expect(probes.yLabel == "exact_match (%)")
     }
 
+    /// A cell shared by two experiments is one point; KV regimes other than the usual one get
+    /// their own lines; a long legend label widens the drawing; a narrow percent range is widened.
+    @Test func sharedCellsRegimesLegendAndRange() throws {
+        func cell(_ experiment: String, _ compression: String, key: String, bits: Int?, regime: String, value: Double) -> ResultCell {
+            var cell = ResultCell(coordinates: CellCoordinates(experiment: experiment, model: "m", compression: compression, dataset: "d"),
+                                  key: key)
+            cell.kv = bits.map { QuantizationSetting(method: "kivi", bits: $0, regime: regime) }
+            cell.settingsKnown = true
+            cell.metrics = [MetricResult(key: "accuracy", value: value)]
+            return cell
+        }
+        let results = ResultSet(spec: "s", cells: [
+            cell("methods", "fp16", key: "a", bits: nil, regime: "", value: 0.54),
+            cell("methods", "kivi/bits=2", key: "b", bits: 2, regime: "prefix", value: 0.53),
+            cell("methods", "kivi/bits=4", key: "c", bits: 4, regime: "prefix", value: 0.54),
+            cell("regimes", "kivi/bits=2", key: "b", bits: 2, regime: "prefix", value: 0.53),
+            cell("regimes", "regimes/regime=store-with-a-very-long-name", key: "d", bits: 2, regime: "store", value: 0.54),
+        ], provenance: nil, origin: "memory")
+        let plot = try #require(BitsPlot.plots(results: results) { _ in "accuracy" }.first?.plot)
+        #expect(plot.series.map(\.name) == ["kivi", "kivi (store)"])
+        #expect(plot.series[0].points.map(\.bits) == [2, 4])
+        #expect(plot.minimumSpan == 10)
+        let drawing = plot.drawing()
+        #expect(drawing.width == 480)
+        // The y axis spans at least 10 points around 53 … 54 (ticks 48 … 60), not 53.0 … 54.0.
+        let ticks = drawing.items.compactMap { item -> String? in
+            if case .text(let text, let at, _, .end, _, false) = item, at.x < 58 { return text }
+            return nil
+        }
+        #expect(ticks.first == "48" && ticks.last == "60")
+        var long = plot
+        long.series[1].name = "kivi (regimes/regime=store-with-a-very-long-name)"
+        let wide = long.drawing()
+        let needed = 58 + (480 - 58 - 132) + 12 + 24 + Drawing.textWidth(long.series[1].name, size: 10) * 1.2 + 8
+        #expect(abs(wide.width - needed) < 1e-9 && wide.width > 480)
+    }
+
+    /// Lines per setting: RTN per tensor and per channel are two lines named by their
+    /// configurations; one method at several bits under differently named configurations is one line.
+    @Test func linesPerSettingNamedByConfiguration() throws {
+        func cell(_ compression: String, _ method: String, bits: Int, parameters: [String], value: Double) -> ResultCell {
+            var cell = ResultCell(coordinates: CellCoordinates(experiment: "e", model: "m", compression: compression, dataset: "d"),
+                                  key: compression)
+            cell.weights = QuantizationSetting(method: method, bits: bits, parameters: parameters)
+            cell.settingsKnown = true
+            cell.metrics = [MetricResult(key: "accuracy", value: value)]
+            return cell
+        }
+        let results = ResultSet(spec: "s", cells: [
+            cell("rtn/scope=per_tensor/bits=2", "rtn", bits: 2, parameters: ["scope=per_tensor"], value: 0.5),
+            cell("rtn/scope=per_tensor/bits=4", "rtn", bits: 4, parameters: ["scope=per_tensor"], value: 0.7),
+            cell("rtn/scope=per_channel/bits=2", "rtn", bits: 2, parameters: ["scope=per_channel"], value: 0.6),
+            cell("rtn/scope=per_channel/bits=4", "rtn", bits: 4, parameters: ["scope=per_channel"], value: 0.8),
+            cell("gptq-3", "gptq", bits: 3, parameters: ["damp=0.01"], value: 0.75),
+            cell("gptq-4", "gptq", bits: 4, parameters: ["damp=0.01"], value: 0.8),
+        ], provenance: nil, origin: "memory")
+        let plot = try #require(BitsPlot.plots(results: results) { _ in "accuracy" }.first?.plot)
+        #expect(plot.series.map(\.name) == ["rtn/scope=per_tensor", "rtn/scope=per_channel", "w-gptq"])
+        #expect(plot.series.map { $0.points.map(\.bits) } == [[2, 4], [2, 4], [3, 4]])
+        #expect(BitsPlot.nameWithoutBits("paper/method=uniform/bits=2") == "paper/method=uniform")
+        #expect(BitsPlot.nameWithoutBits("kv-bits=x/kbits=2") == "kv-bits=x")
+    }
+
     @Test func svgGoldenAndStructure() throws {
         let plot = try plots()[0].plot
         let svg = SVGWriter.svg(plot.drawing(), title: plot.title)

@@ -69,7 +69,7 @@ import Testing
         } catch let error as ReportingError {
             #expect(error.description.hasPrefix("Reports/x/results.json: not valid JSON"))
         }
-        #expect(throws: ReportingError.noResults(where: "empty", expected: "results.json or samples.jsonl")) {
+        #expect(throws: ReportingError.noResults(where: "empty", expected: "results.json, samples.jsonl or samples.jsonl.gz")) {
             try ReportFolderReader(files: InMemoryFileAccess(files: [:], location: "empty")).read()
         }
     }

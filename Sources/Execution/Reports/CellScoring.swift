@@ -131,6 +131,27 @@ public struct SampleLine: Sendable, Codable, Equatable {
         case experiment, model, compression, dataset, index, sample, cell, prompt, output, tokens, parsed, probe, components,
              kvBytes = "kv_bytes", weightBytes = "weight_bytes", error
     }
+
+    public init(experiment: String, model: String, compression: String, dataset: String, index: Int, sample: String,
+                cell: String, prompt: String, output: String, tokens: [Int], parsed: String?, probe: String?,
+                components: [String: Double], kvBytes: Int, weightBytes: Int, error: String?) {
+        self.experiment = experiment
+        self.model = model
+        self.compression = compression
+        self.dataset = dataset
+        self.index = index
+        self.sample = sample
+        self.cell = cell
+        self.prompt = prompt
+        self.output = output
+        self.tokens = tokens
+        self.parsed = parsed
+        self.probe = probe
+        self.components = components
+        self.kvBytes = kvBytes
+        self.weightBytes = weightBytes
+        self.error = error
+    }
 }
 
 /// Scores every cell of a plan from the answers in the store, with the Datasets metrics.

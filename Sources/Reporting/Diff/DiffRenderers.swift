@@ -66,6 +66,16 @@ public enum DiffRenderer {
         }
         facts("Settings changed", diff.settingChanges)
         facts("Provenance", diff.provenanceChanges)
+        if !diff.speedChanges.isEmpty {
+            out += "## Speed\n\nGenerated tokens per second: one measurement per run, on whatever else the machine was doing, so no test.\n\n"
+            out += "| cell | old | new | new / old |\n|:--|--:|--:|--:|\n"
+            for speed in diff.speedChanges {
+                out += "| \(MarkdownTableRenderer.escape(speed.cell)) | \(NumberText.fixed(speed.old, decimals: 1)) | \(NumberText.fixed(speed.new, decimals: 1)) | \(NumberText.fixed(speed.ratio, decimals: 2))× |\n"
+            }
+            out += "\n"
+        } else if let note = diff.speedNote {
+            out += "_\(MarkdownTableRenderer.escape(note))._\n"
+        }
         return out
     }
 
@@ -89,6 +99,10 @@ public enum DiffRenderer {
         for fact in diff.settingChanges + diff.provenanceChanges {
             notes.append("\(e(fact.subject)): \(e(fact.old ?? "--")) $\\to$ \(e(fact.new ?? "--")).")
         }
+        for speed in diff.speedChanges {
+            notes.append("\(e(speed.cell)): \(NumberText.fixed(speed.old, decimals: 1)) $\\to$ \(NumberText.fixed(speed.new, decimals: 1)) tokens/s.")
+        }
+        if diff.speedChanges.isEmpty, let note = diff.speedNote { notes.append(e(note) + ".") }
         notes.append("Bold: significant at $\\alpha = \(NumberText.plain(diff.alpha))$ (exact McNemar for right/wrong answers, paired bootstrap otherwise).")
         out += "\n  \\smallskip\n  \\parbox{\\linewidth}{\\footnotesize " + notes.joined(separator: " ") + "}\n\\end{table}\n"
         return out

@@ -12,6 +12,10 @@ public struct ResultDiff: Sendable, Hashable, Codable {
     public var removed: [String]
     public var settingChanges: [FactChange]
     public var provenanceChanges: [FactChange]
+    /// Tokens per second of cells in both, when both sides recorded their run's timing.
+    public var speedChanges: [SpeedChange]
+    /// Why speed was not compared, when it was not (a committed report keeps no timing).
+    public var speedNote: String?
 
     /// One metric of one cell in both result sets, on the display scale (fractions in percent).
     public struct MetricChange: Sendable, Hashable, Codable {
@@ -52,6 +56,16 @@ public struct ResultDiff: Sendable, Hashable, Codable {
         public var new: String?
     }
 
+    /// One cell's decoding speed in both result sets: a single measurement, so no test.
+    public struct SpeedChange: Sendable, Hashable, Codable {
+        public var cell: String
+        /// Generated tokens per second.
+        public var old: Double
+        public var new: Double
+        /// new / old.
+        public var ratio: Double
+    }
+
     /// Significant regressions larger than `points` (display units: percentage points for fractions).
     public func regressions(largerThan points: Double) -> [MetricChange] {
         changes.filter { $0.regression && abs($0.delta) > points }
@@ -80,9 +94,13 @@ public struct ResultDiffer: Sendable {
 
         var changes: [ResultDiff.MetricChange] = []
         var settings: [ResultDiff.FactChange] = []
+        var speeds: [ResultDiff.SpeedChange] = []
         for cell in new.cells {
             guard let before = oldCells[cell.coordinates] else { continue }
             let name = cell.coordinates.description
+            if let a = before.resources.tokensPerSecond, let b = cell.resources.tokensPerSecond, a > 0 {
+                speeds.append(.init(cell: name, old: a, new: b, ratio: b / a))
+            }
             if before.kv != cell.kv {
                 settings.append(.init(subject: "\(name) kv", old: before.kv?.description ?? "f16", new: cell.kv?.description ?? "f16"))
             }
@@ -109,11 +127,21 @@ public struct ResultDiffer: Sendable {
         let order = (old.provenance?.facts.map(\.name) ?? []) + (new.provenance?.facts.map(\.name) ?? [])
         var seen = Set<String>()
         for name in order where seen.insert(name).inserted && name != "run" {
+            // A committed report leaves the run's own facts out: absent there is not a change.
+            if RunProvenance.perRunFacts.contains(name), oldFacts[name] == nil || newFacts[name] == nil { continue }
             if oldFacts[name] != newFacts[name] { provenance.append(.init(subject: name, old: oldFacts[name], new: newFacts[name])) }
+        }
+        var speedNote: String?
+        if speeds.isEmpty {
+            let missing = [(old, "old"), (new, "new")].filter { set, _ in !set.cells.contains { $0.resources.tokensPerSecond != nil } }
+            if !missing.isEmpty {
+                speedNote = "speed not compared: " + missing.map { set, side in "\(side) (\(set.origin)) records no tokens/s" }
+                    .joined(separator: ", ") + "; committed reports leave timing out (run.json), so compare run folders or run:N for speed"
+            }
         }
         return ResultDiff(old: old.origin, new: new.origin, alpha: alpha, changes: changes,
                           added: added.map(\.description), removed: removed.map(\.description),
-                          settingChanges: settings, provenanceChanges: provenance)
+                          settingChanges: settings, provenanceChanges: provenance, speedChanges: speeds, speedNote: speedNote)
     }
 
     func compare(cell: String, old: MetricResult, new: MetricResult,

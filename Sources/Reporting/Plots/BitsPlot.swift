@@ -11,6 +11,9 @@ public struct BitsPlot: Sendable, Hashable {
     /// The baseline's value, drawn dashed; nil when the results have no baseline.
     public var baseline: Double?
     public var baselineLabel: String
+    /// The y axis spans at least this much (percent metrics: 10 points), so that one sample's
+    /// difference out of a hundred does not fill the plot's height.
+    public var minimumSpan: Double
 
     public struct Series: Sendable, Hashable {
         public var name: String
@@ -32,12 +35,14 @@ public struct BitsPlot: Sendable, Hashable {
         }
     }
 
-    public init(title: String, yLabel: String, series: [Series], baseline: Double?, baselineLabel: String = "fp16") {
+    public init(title: String, yLabel: String, series: [Series], baseline: Double?, baselineLabel: String = "fp16",
+                minimumSpan: Double = 0) {
         self.title = title
         self.yLabel = yLabel
         self.series = series
         self.baseline = baseline
         self.baselineLabel = baselineLabel
+        self.minimumSpan = minimumSpan
     }
 
     /// One plot per (model, dataset) for `metricKey` of each dataset: methods from the cells'
@@ -47,47 +52,93 @@ public struct BitsPlot: Sendable, Hashable {
         let models = results.values(of: .model)
         for model in models {
             for dataset in results.values(of: .dataset) {
-                let cells = results.cells.filter { $0.coordinates.model == model && $0.coordinates.dataset == dataset }
+                // A cell that several experiments share is one point, not one per experiment.
+                var seen = Set<String>()
+                let cells = results.cells.filter { cell in
+                    guard cell.coordinates.model == model, cell.coordinates.dataset == dataset else { return false }
+                    return seen.insert(cell.key ?? "\(cell.coordinates.compression)\u{1F}\(cell.coordinates.experiment)").inserted
+                }
                 guard let key = metricFor(dataset) ?? cells.first?.metrics.first?.key else { continue }
                 let scale = MetricCatalog.displayScale(forKey: key)
-                var byMethod: [(String, [(Int, Double)])] = []
+                // Lines are per method and KV regime: the plot's most common regime is left unnamed,
+                // the others suffixed (`kivi (store)`), since a regime changes what bits cost.
+                let regimes = cells.compactMap { $0.kv?.regime }
+                let usual = Set(regimes).max { a, b in
+                    let (ca, cb) = (regimes.filter { $0 == a }.count, regimes.filter { $0 == b }.count)
+                    return ca == cb ? a > b : ca < cb
+                }
+                // One line per method, KV regime and setting parameters other than bits, so that
+                // RTN per tensor and per channel are two lines, and `kivi-2`/`kivi-4` one.
+                struct Line {
+                    var method: String
+                    var parameters: [String]
+                    var names: [String]
+                    var points: [(Int, Double)]
+                }
+                var lines: [Line] = []
                 var baseline: Double?
                 for cell in cells {
                     guard let metric = cell.metric(key) else { continue }
                     let value = metric.value * scale
                     if cell.isBaseline { baseline = baseline ?? value; continue }
-                    let method = cell.methodLabel
-                    if let index = byMethod.firstIndex(where: { $0.0 == method }) {
-                        // Two configurations of one method at the same bits (other parameters differ): keep both
-                        // visible by suffixing the configuration name.
-                        if byMethod[index].1.contains(where: { $0.0 == cell.bits }) {
-                            byMethod.append((method + " (" + cell.coordinates.compression + ")", [(cell.bits, value)]))
-                        } else {
-                            byMethod[index].1.append((cell.bits, value))
-                        }
+                    var method = cell.methodLabel
+                    if let regime = cell.kv?.regime, regime != usual { method += " (\(regime))" }
+                    let parameters = (cell.kv?.parameters ?? []).map { "kv:" + $0 } + (cell.weights?.parameters ?? []).map { "w:" + $0 }
+                    let name = Self.nameWithoutBits(cell.coordinates.compression)
+                    if let index = lines.firstIndex(where: { $0.method == method && $0.parameters == parameters }),
+                       !lines[index].points.contains(where: { $0.0 == cell.bits }) {
+                        lines[index].points.append((cell.bits, value))
+                        if !lines[index].names.contains(name) { lines[index].names.append(name) }
                     } else {
-                        byMethod.append((method, [(cell.bits, value)]))
+                        // A new setting, or two configurations equal but for their names at the same bits:
+                        // both stay visible.
+                        lines.append(Line(method: method, parameters: parameters, names: [name], points: [(cell.bits, value)]))
                     }
                 }
+                // The method names a line when it is the method's only line; otherwise the spec's
+                // configuration name without its bits (`rtn/scope=per_tensor`), which the reader knows.
+                let labels = lines.map { line -> String in
+                    let siblings = lines.filter { $0.method == line.method }
+                    guard siblings.count > 1 else { return line.method }
+                    let own = line.names.joined(separator: ", ")
+                    let unique = siblings.filter { $0.names.joined(separator: ", ") == own }.count == 1
+                    return unique && !own.isEmpty ? own : line.method + " (" + line.parameters.joined(separator: ", ") + ")"
+                }
+                let byMethod = zip(labels, lines).map { ($0, $1.points) }
                 guard !byMethod.isEmpty || baseline != nil else { continue }
                 let name = (models.count > 1 ? "\(model)-" : "") + "\(dataset)-\(MetricCatalog.heading(forKey: key))"
                 let title = (models.count > 1 ? "\(model), " : "") + dataset
                 let unit = scale == 100 ? " (%)" : ""
                 out.append((name, BitsPlot(title: title, yLabel: MetricCatalog.heading(forKey: key) + unit,
                                            series: byMethod.map { Series(name: $0.0, points: $0.1.map { (bits: $0.0, value: $0.1) }) },
-                                           baseline: baseline)))
+                                           baseline: baseline, minimumSpan: scale == 100 ? 10 : 0)))
             }
         }
         return out
+    }
+
+    /// A configuration's name without its `bits=N` part: `rtn/scope=per_tensor/bits=2` → `rtn/scope=per_tensor`.
+    static func nameWithoutBits(_ compression: String) -> String {
+        compression.split(separator: "/").filter { part in
+            guard let equals = part.firstIndex(of: "=") else { return true }
+            return !(part[..<equals].hasSuffix("bits") && Int(part[part.index(after: equals)...]) != nil)
+        }.joined(separator: "/")
     }
 
     static let palette: [Drawing.Color] = [0x1F77B4, 0xD62728, 0x2CA02C, 0xFF7F0E, 0x9467BD, 0x8C564B, 0xE377C2, 0x17BECF]
         .map { Drawing.Color(hex: $0) }
 
     /// Lays the plot out: axes with ticks, one line with markers per method, the dashed baseline, a legend.
+    /// `width` is that of a plot whose legend labels fit in 96 points; longer labels widen the
+    /// drawing rather than run off its edge.
     public func drawing(width: Double = 480, height: Double = 300) -> Drawing {
-        let left = 58.0, right = 132.0, top = 30.0, bottom = 44.0
-        let plotWidth = width - left - right, plotHeight = height - top - bottom
+        let labels = [baselineLabel] + series.map(\.name)
+        // Helvetica metrics, with a fifth more for the wider fonts an SVG viewer may substitute.
+        let widest = (labels.map { Drawing.textWidth($0, size: 10) }.max() ?? 0) * 1.2
+        let left = 58.0, top = 30.0, bottom = 44.0
+        let right = max(132.0, 12 + 24 + widest + 8)
+        let plotWidth = width - left - 132, plotHeight = height - top - bottom
+        let width = left + plotWidth + right
         var items: [Drawing.Item] = []
 
         let bits = Array(Set(series.flatMap { $0.points.map(\.bits) })).sorted()
@@ -95,7 +146,16 @@ public struct BitsPlot: Sendable, Hashable {
         let xMin = Double(xs.first ?? 2), xMax = Double(xs.last ?? 16)
         var values = series.flatMap { $0.points.map(\.value) }
         if let baseline { values.append(baseline) }
-        let (yMin, yMax, yStep) = Self.niceRange(values.min() ?? 0, values.max() ?? 1)
+        var low = values.min() ?? 0, high = values.max() ?? 1
+        if high - low < minimumSpan {
+            // Widen around the middle; percentages stay within 0 … 100 where they can.
+            let middle = (low + high) / 2
+            low = middle - minimumSpan / 2
+            high = middle + minimumSpan / 2
+            if minimumSpan <= 100, low < 0, (values.min() ?? 0) >= 0 { (low, high) = (0, minimumSpan) }
+            if minimumSpan <= 100, high > 100, (values.max() ?? 0) <= 100 { (low, high) = (100 - minimumSpan, 100) }
+        }
+        let (yMin, yMax, yStep) = Self.niceRange(low, high)
 
         // Bits on a log2 axis (2, 3, 4, 8 are budgets, each a doubling of the one before but 3),
         // padded so that markers do not sit on the axes.

@@ -1,17 +1,22 @@
 import Foundation
+import Execution
 
-/// Reads a result set from the three files a run writes to `Reports/<spec>/`.
+/// Reads a result set from the files a run writes to `Reports/<spec>/`.
 ///
 /// - `results.json`: `{"spec", "run"?, "cells": [{"experiment", "model", "compression", "dataset",
 ///   "key"?, "kv"?, "weights"?, "metrics": [{"key", "metric"?, "value", "standard_error"?,
 ///   "error_method"?, "higher_is_better"?, "count"?, "note"?}], "kv_bytes_per_token"?,
 ///   "weight_bytes"?, "tokens_per_second"?, "failures"?}]}`
-/// - `samples.jsonl`: one object per sample and cell: `{"experiment", "model", "compression",
-///   "dataset", "sample_id", "parsed"?, "output"?, "components": {name: number}}`
-/// - `manifest.json`: the run's provenance manifest (Execution's `RunManifest`).
+/// - `samples.jsonl`, or its committed form `samples.jsonl.gz` (the same lines with fewer
+///   fields, gzip-compressed): one object per sample and cell: `{"experiment", "model",
+///   "compression", "dataset", "sample_id", "parsed"?, "output"?, "components": {name: number}}`
+/// - `manifest.json`: the run's provenance manifest (Execution's `ManifestFile`, or an older
+///   lcb's whole `RunManifest`).
+/// - `run.json` (optional, not committed): the run's id, times, commits and tokens per second
+///   per cell (Execution's `RunFile`).
 ///
-/// Either of the first two may be missing (not both); a cell found only in `samples.jsonl` gets
-/// the mean of each component as its metrics. Unknown fields are ignored, so the files can grow.
+/// Either of results and samples may be missing (not both); a cell found only in the samples
+/// gets the mean of each component as its metrics. Unknown fields are ignored, so the files can grow.
 public struct ReportFolderReader: Sendable {
     /// Where the files come from: a folder on disk, a git revision, a test's dictionary.
     public let files: any ReportFileAccess
@@ -22,16 +27,33 @@ public struct ReportFolderReader: Sendable {
 
     public static let resultsFile = "results.json"
     public static let samplesFile = "samples.jsonl"
+    public static let compactSamplesFile = "samples.jsonl.gz"
     public static let manifestFile = "manifest.json"
+    public static let runFile = "run.json"
+
+    /// The sample lines and the file they came from: `samples.jsonl` when present (every field),
+    /// else the committed `samples.jsonl.gz`, decompressed.
+    func sampleLines() throws -> (data: Data, name: String)? {
+        if let plain = try files.read(Self.samplesFile) { return (plain, Self.samplesFile) }
+        guard let compressed = try files.read(Self.compactSamplesFile) else { return nil }
+        do {
+            return (try Gzip.decompress(compressed), Self.compactSamplesFile)
+        } catch {
+            throw ReportingError.unreadable(path: files.describe(Self.compactSamplesFile),
+                                            reason: "\(error); restore it with git checkout or rerun the spec")
+        }
+    }
 
     /// Reads and joins the files.
     public func read() throws -> ResultSet {
         let results = try files.read(Self.resultsFile)
-        let samples = try files.read(Self.samplesFile)
+        let samplesFound = try sampleLines()
+        let samples = samplesFound?.data
         let manifest = try files.read(Self.manifestFile)
+        let run = try files.read(Self.runFile)
         guard results != nil || samples != nil else {
             throw ReportingError.noResults(where: files.location,
-                                           expected: "\(Self.resultsFile) or \(Self.samplesFile)")
+                                           expected: "\(Self.resultsFile), \(Self.samplesFile) or \(Self.compactSamplesFile)")
         }
         var spec = ""
         var runID: String?
@@ -61,7 +83,7 @@ public struct ReportFolderReader: Sendable {
         }
 
         if let samples {
-            let location = files.describe(Self.samplesFile)
+            let location = files.describe(samplesFound?.name ?? Self.samplesFile)
             // Samples join their cell by content key when both files record it (a cell in several
             // experiments then gets its samples in each), else by name.
             var byKey: [String: [Int]] = [:]
@@ -115,9 +137,51 @@ public struct ReportFolderReader: Sendable {
             provenance = Self.provenance(object)
             if spec.isEmpty { spec = object.string("spec") ?? "" }
         }
+        if let run {
+            let object = try JSONObject.parse(run, location: files.describe(Self.runFile))
+            Self.applyRun(object, to: &cells)
+            var recorded = provenance ?? RunProvenance()
+            Self.applyRun(object, to: &recorded)
+            provenance = recorded
+            if runID == nil { runID = object.string("run") }
+            if spec.isEmpty { spec = object.string("spec") ?? "" }
+        }
         if provenance == nil, runID != nil { provenance = RunProvenance() }
         if let runID { provenance?.runID = runID }
         return ResultSet(spec: spec, cells: cells, provenance: provenance, origin: files.location)
+    }
+
+    /// Tokens per second from `run.json`, joined by cell key (else by model, compression and
+    /// dataset); a value `results.json` already holds (older runs) is kept.
+    static func applyRun(_ run: JSONObject, to cells: inout [ResultCell]) {
+        for speed in run.objectList("cells") {
+            guard let value = speed.number("tokens_per_second") else { continue }
+            for position in cells.indices where cells[position].resources.tokensPerSecond == nil {
+                let cell = cells[position]
+                let matches: Bool
+                if let key = speed.string("key"), let own = cell.key {
+                    matches = key == own
+                } else {
+                    matches = speed.string("model") == cell.coordinates.model
+                        && speed.string("compression") == cell.coordinates.compression
+                        && speed.string("dataset") == cell.coordinates.dataset
+                }
+                if matches { cells[position].resources.tokensPerSecond = value }
+            }
+        }
+    }
+
+    /// The run's own facts from `run.json`: times, the commits of lcb and of the spec's repository.
+    static func applyRun(_ run: JSONObject, to provenance: inout RunProvenance) {
+        provenance.timingRecorded = true
+        if let lcb = run.object("lcb") {
+            if let commit = lcb.string("commit") { provenance.lcbCommit = lcb.bool("dirty") == true ? commit + " (dirty)" : commit }
+        }
+        if let repository = run.object("spec_repository"), let commit = repository.string("commit") {
+            provenance.specCommit = repository.bool("dirty") == true ? commit + " (dirty)" : commit
+        }
+        provenance.startedAt = run.string("started_at") ?? provenance.startedAt
+        provenance.finishedAt = run.string("finished_at") ?? provenance.finishedAt
     }
 
     static func coordinates(_ object: JSONObject, location: String) throws -> CellCoordinates {
@@ -225,8 +289,13 @@ public struct ReportFolderReader: Sendable {
             provenance.machine = parts.joined(separator: ", ")
         }
         provenance.threads = manifest.number("threads").map { Int($0) }
+        // An older lcb wrote the run's own facts into the manifest (now in run.json).
         provenance.startedAt = manifest.string("started_at")
         provenance.finishedAt = manifest.string("finished_at")
+        if provenance.startedAt != nil { provenance.timingRecorded = true }
+        if let repository = manifest.object("spec_repository"), let commit = repository.string("commit") {
+            provenance.specCommit = repository.bool("dirty") == true ? commit + " (dirty)" : commit
+        }
         return provenance
     }
 }

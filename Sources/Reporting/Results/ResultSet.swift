@@ -291,6 +291,15 @@ public struct RunProvenance: Sendable, Hashable {
     public var threads: Int?
     public var startedAt: String?
     public var finishedAt: String?
+    /// The commit of the repository holding the spec when it ran (`run.json`).
+    public var specCommit: String?
+    /// True when the source recorded the run's own facts (times, commits, tokens per second):
+    /// a run's folder or the store do, a committed report (no `run.json`) does not.
+    public var timingRecorded = false
+
+    /// Facts particular to one run: compared only when both sides recorded them, since a
+    /// committed report leaves them out.
+    public static let perRunFacts: Set<String> = ["lcb commit", "spec commit"]
 
     public init(runID: String? = nil, planHash: String? = nil, lcbVersion: String? = nil, lcbCommit: String? = nil,
                 modelHashes: [String: String] = [:], datasetHashes: [String: String] = [:],
@@ -317,6 +326,7 @@ public struct RunProvenance: Sendable, Hashable {
         add("plan hash", planHash)
         add("lcb version", lcbVersion)
         add("lcb commit", lcbCommit)
+        add("spec commit", specCommit)
         add("machine", machine)
         add("threads", threads.map(String.init))
         for (name, hash) in modelHashes.sorted(by: { $0.key < $1.key }) { add("model \(name)", hash) }

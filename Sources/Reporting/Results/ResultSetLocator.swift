@@ -42,20 +42,14 @@ public struct ResultSetLocator: Sendable {
     /// What `name` refers to: an existing folder first, then a run id, then a git revision
     /// (whose report folder is `Reports/<spec>`; `spec` may be nil when the revision holds one report).
     public func reference(_ name: String, spec: String?) throws -> ResultSetReference {
-        let url = name.hasPrefix("/") ? URL(fileURLWithPath: name) : directory.appendingPathComponent(name)
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
-            return .folder(url.standardizedFileURL)
-        }
-        if name.hasPrefix("run:") { return .run(String(name.dropFirst(4))) }
-        if !name.isEmpty, name.allSatisfy(\.isNumber), store != nil { return .run(name) }
+        if let direct = directReference(name) { return direct }
         let check = try Git.run(["rev-parse", "--verify", "--quiet", "\(name)^{commit}"], in: directory)
         guard check.status == 0 else {
             throw ReportingError.notFound(
                 "'\(name)'", hint: "give a report folder, a run id (run:N) or a git revision of the repository at \(directory.path)")
         }
         if let spec { return .revision(name, folder: "./\(reportsFolder)/\(spec)") }
-        let listing = try Git.run(["ls-tree", "--name-only", name, "\(reportsFolder)/"], in: directory)
+        let listing = try Git.run(["ls-tree", "-d", "--name-only", name, "\(reportsFolder)/"], in: directory)
         let folders = String(decoding: listing.output, as: UTF8.self).split(separator: "\n").map(String.init)
         guard folders.count == 1, let only = folders.first else {
             throw ReportingError.notFound(
@@ -64,6 +58,36 @@ public struct ResultSetLocator: Sendable {
                                       : "it holds \(folders.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")); choose one with --spec NAME")
         }
         return .revision(name, folder: "./" + only)
+    }
+
+    /// A report folder or a run id; nil for anything else (a git revision, or nothing).
+    func directReference(_ name: String) -> ResultSetReference? {
+        let url = name.hasPrefix("/") ? URL(fileURLWithPath: name) : directory.appendingPathComponent(name)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return .folder(url.standardizedFileURL)
+        }
+        if name.hasPrefix("run:") { return .run(String(name.dropFirst(4))) }
+        if !name.isEmpty, name.allSatisfy(\.isNumber), store != nil { return .run(name) }
+        return nil
+    }
+
+    /// Both sides of a comparison. Without `spec`, a folder or run on one side names the report
+    /// to read at a git revision on the other (`lcb diff HEAD Reports/kv-sweep`).
+    public func loadPair(_ old: String, _ new: String, spec: String?) throws -> (old: ResultSet, new: ResultSet) {
+        var spec = spec
+        var loaded: [String: ResultSet] = [:]
+        if spec == nil {
+            for name in [old, new] {
+                guard let direct = directReference(name) else { continue }
+                let set = try load(direct)
+                loaded[name] = set
+                if spec == nil, !set.spec.isEmpty { spec = set.spec }
+            }
+        }
+        let before = try loaded[old] ?? load(reference(old, spec: spec))
+        let after = try loaded[new] ?? load(reference(new, spec: spec))
+        return (before, after)
     }
 
     /// `url` relative to the working directory when it lies inside it (reports then name
