@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates Reports/<spec>/ for the shipped specs that run on a fresh clone:
 #
-#   Tools/reports/render-all.sh                 # quickstart kv-sweep weight-sweep llava-gemma-ablation
+#   Tools/reports/render-all.sh                 # quickstart kv-sweep weight-sweep llava-gemma-ablation model-card
 #   Tools/reports/render-all.sh kv-sweep        # only these specs (names from Specs/<name>.yaml)
 #
 # Builds lcb in release mode, runs each spec against one fresh result store (so every answer is
@@ -46,7 +46,7 @@ while [ $# -gt 0 ]; do
         *) specs+=("$1"); shift ;;
     esac
 done
-[ ${#specs[@]} -gt 0 ] || specs=(quickstart kv-sweep weight-sweep llava-gemma-ablation)
+[ ${#specs[@]} -gt 0 ] || specs=(quickstart kv-sweep weight-sweep llava-gemma-ablation model-card)
 
 # Every spec and every model folder it names must exist before anything runs: a missing model
 # would otherwise fail its cells only after the other cells ran.
@@ -138,6 +138,13 @@ for name in "${specs[@]}"; do
 done
 
 echo "render-all: rendered: ${rendered[*]:-none}" >&2
+# The shipped models' cards quote model-card's and the ablation's tables (between markers).
+for name in "${rendered[@]}"; do
+    if [ "$name" = model-card ] || [ "$name" = llava-gemma-ablation ]; then
+        python3 Tools/train/cards.py >&2
+        break
+    fi
+done
 if [ ${#not_rendered[@]} -gt 0 ]; then
     printf 'render-all: NOT rendered: %s\n' "${not_rendered[@]}" >&2
     exit 1
