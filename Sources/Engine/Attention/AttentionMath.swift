@@ -233,7 +233,7 @@ public enum AttentionMath {
             heads: heads, tokenCount: tokenCount, kvHeads: kvHeads, headDim: headDim, causal: causal, scale: scale)
         // Thread start-up costs more than tiny attention (single-token decode of small models).
         if heads > 1 && heads * queryCount * tokenCount * headDim >= 1 << 16 {
-            DispatchQueue.concurrentPerform(iterations: heads) { job.run(head: $0) }
+            KernelThreads.parallelFor(heads) { job.run(head: $0) }
         } else {
             for h in 0..<heads { job.run(head: h) }
         }

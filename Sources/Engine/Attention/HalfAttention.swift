@@ -21,7 +21,7 @@ enum HalfAttention {
             rowBuffers: scratch.floats(0, count: kvHeads * rowsPerHead), rowsPerHead: rowsPerHead,
             scoreBuffers: scratch.floats(1, count: kvHeads * scoresPerHead), scoresPerHead: scoresPerHead)
         if kvHeads > 1 && heads * queryCount * tokenCount * headDim >= 1 << 16 {
-            DispatchQueue.concurrentPerform(iterations: kvHeads) { job.run(kvHead: $0) }
+            KernelThreads.parallelFor(kvHeads) { job.run(kvHead: $0) }
         } else {
             for g in 0..<kvHeads { job.run(kvHead: g) }
         }

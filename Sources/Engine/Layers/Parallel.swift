@@ -1,4 +1,3 @@
-import Dispatch
 
 /// Splits elementwise work over the CPU cores when it is large enough to pay for the threads.
 enum Parallel {
@@ -7,13 +6,14 @@ enum Parallel {
 
     /// Calls `body` on disjoint subranges that together cover `0..<count`.
     static func forRanges(_ count: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = count >= minimumElements ? min(ProcessInfo.cores, count / (minimumElements / 2)) : 1
+        let chunks = count >= minimumElements ? min(KernelThreads.count, count / (minimumElements / 2)) : 1
         guard chunks > 1 else {
             body(0..<count)
             return
         }
         let size = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        // The kernels' pool, not a second set of threads competing with its spinning workers.
+        KernelThreads.parallelFor(chunks) { chunk in
             let start = chunk * size
             body(start..<min(start + size, count))
         }
@@ -25,8 +25,3 @@ struct SharedPointer<Element>: @unchecked Sendable {
     let base: UnsafeMutablePointer<Element>
 }
 
-import Foundation
-
-extension ProcessInfo {
-    static let cores = max(1, ProcessInfo.processInfo.activeProcessorCount)
-}
