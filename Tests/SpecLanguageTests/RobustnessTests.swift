@@ -3,8 +3,10 @@ import Testing
 import TestSupport
 @testable import SpecLanguage
 
-/// Feeds mutated and random YAML to the whole loader: it must always return, quickly, with
-/// well-formed diagnostics, and never produce a spec alongside an error.
+/// Feeds mutated and random YAML to the whole loader: it must always return with well-formed
+/// diagnostics, and never produce a spec alongside an error. (No wall-clock bounds: a hang shows
+/// as a test that never ends; how the checker's time scales is measured by
+/// Tools/bench/check-scaling.sh and Tools/bench/plan-bench.sh, not asserted here.)
 @Suite struct RobustnessTests {
     static let seeds: [String] = {
         var texts: [String] = []
@@ -21,20 +23,17 @@ import TestSupport
                             "#", "!!str ", "? ", "|\n", ">\n", "---\n", "...\n", "\t", ",", "bits: [2, 4]", "method: kivi",
                             "include: x.yaml", "models:", "experiments:", "<<: *a", "\u{FEFF}", "é", "%YAML 1.1\n"]
 
-    /// Checks one input; returns the time it took.
-    func check(_ bytes: [UInt8], seed: UInt64) -> Duration {
+    /// Checks one input.
+    func check(_ bytes: [UInt8], seed: UInt64) {
         let fileSystem = InMemorySpecFileSystem(bytes: ["/mem/root.yaml": bytes, "/mem/x.yaml": Array("models: {}\n".utf8)])
         let loader = SpecLoader(fileSystem: fileSystem, currentDirectory: "/mem")
-        var result: SpecLoadResult?
-        let elapsed = ContinuousClock().measure { result = loader.load(path: "root.yaml") }
-        guard let result else { return elapsed }
+        let result = loader.load(path: "root.yaml")
         if result.diagnostics.containsErrors { #expect(result.spec == nil, "seed \(seed)") }
         for diagnostic in result.diagnostics {
             #expect(diagnostic.range.start.line >= 1 && diagnostic.range.start.column >= 1, "seed \(seed): \(diagnostic)")
             #expect(!diagnostic.message.isEmpty)
         }
         _ = result.rendered(useColor: true)
-        return elapsed
     }
 
     func mutate(_ text: String, rng: inout SeededGenerator) -> [UInt8] {
@@ -66,13 +65,10 @@ import TestSupport
     func mutatedSpecsNeverCrashOrHang(batch: Int) throws {
         try #require(!Self.seeds.isEmpty)
         var rng = SeededGenerator(seed: UInt64(batch) &* 7919 &+ 1)
-        var slowest: Duration = .zero
         for round in 0..<Self.rounds {
             let base = Self.seeds[(batch * Self.rounds + round) % Self.seeds.count]
-            let bytes = mutate(base, rng: &rng)
-            slowest = max(slowest, check(bytes, seed: UInt64(batch * 1000 + round)))
+            check(mutate(base, rng: &rng), seed: UInt64(batch * 1000 + round))
         }
-        #expect(slowest < .seconds(2), "an input took \(slowest)")
     }
 
     @Test func randomFragmentSoupNeverCrashes() {
@@ -80,7 +76,7 @@ import TestSupport
         for round in 0..<400 {
             var text = ""
             for _ in 0..<Int.random(in: 1...60, using: &rng) { text += Self.fragments.randomElement(using: &rng)! }
-            #expect(check(Array(text.utf8), seed: UInt64(round)) < .seconds(2))
+            check(Array(text.utf8), seed: UInt64(round))
         }
     }
 
@@ -88,11 +84,13 @@ import TestSupport
         var rng = SeededGenerator(seed: 7)
         for round in 0..<300 {
             let bytes = (0..<Int.random(in: 0...400, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
-            #expect(check(bytes, seed: UInt64(round)) < .seconds(2))
+            check(bytes, seed: UInt64(round))
         }
     }
 
-    @Test func deepNestingAndAliasBombsFailFast() {
+    /// Each is refused by a structural limit (nesting depth, expanded-node budget), so it fails
+    /// after bounded work whatever the machine's speed.
+    @Test func deepNestingAndAliasBombsAreRefused() {
         let deep = String(repeating: "a:\n" , count: 1) + (1...300).map { String(repeating: " ", count: $0) + "b:\n" }.joined()
         let flow = "models: " + String(repeating: "{a: ", count: 50_000) + String(repeating: "}", count: 50_000)
         var bomb = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n"
@@ -100,15 +98,17 @@ import TestSupport
             bomb += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
         }
         bomb += "models: *a30\n"
-        for (name, text) in [("deep", deep), ("flow", flow), ("bomb", bomb)] {
-            let elapsed = check(Array(text.utf8), seed: 0)
-            #expect(elapsed < .seconds(1), "\(name) took \(elapsed)")
-        }
+        for text in [deep, flow, bomb] { check(Array(text.utf8), seed: 0) }
         let result = loadInMemory(["root.yaml": bomb])
         #expect(result.diagnostics.first?.message.contains("alias bomb") == true)
+        #expect(result.spec == nil)
+        let nested = loadInMemory(["root.yaml": flow])
+        #expect(nested.diagnostics.containsErrors)
+        #expect(nested.spec == nil)
     }
 
-    /// Thousands of bad references into a 10,000-configuration sweep stay fast.
+    /// Hundreds of bad references into a 10,000-configuration sweep: each gets its own error and
+    /// the nearest name as a suggestion.
     @Test func manyBadReferencesIntoAHugeSweep() {
         let bad = (0..<500).map { "big/rank=\($0 + 500)/prefill_rank=1" }.joined(separator: ", ")
         let text = """
@@ -119,12 +119,10 @@ import TestSupport
             experiments:
               e: {models: m, datasets: d, compression: [big/rank=1/prefill_rank=1, \(bad)]}
             """
-        var result: SpecLoadResult?
-        let elapsed = ContinuousClock().measure { result = loadInMemory(["root.yaml": text]) }
+        let result: SpecLoadResult? = loadInMemory(["root.yaml": text])
         #expect(result?.diagnostics.filter(\.isError).count == 500)
         #expect(result?.diagnostics.first { $0.isError }?.message
                 == "undefined compression configuration 'big/rank=500/prefill_rank=1'; did you mean 'big/rank=50/prefill_rank=1'?")
-        #expect(elapsed < .seconds(10), "took \(elapsed)")
     }
 
     /// A large valid spec (1,000 models, datasets and configurations) checks cleanly and completely.

@@ -57,18 +57,16 @@ import Testing
         #expect(other[key: "max_new_tokens"]?.scalar?.integer == 8)
     }
 
-    @Test func aliasBombFailsFast() {
+    @Test func aliasBombIsRefused() {
         var text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
         for level in 1...12 {
             let previous = "*a\(level - 1)"
             text += "a\(level): &a\(level) [\(Array(repeating: previous, count: 10).joined(separator: ", "))]\n"
         }
-        let clock = ContinuousClock()
-        var result: YAMLParser.Result?
-        let elapsed = clock.measure { result = parse(text) }
-        #expect(result?.root == nil)
-        #expect(result?.diagnostics.first?.message.contains("alias bomb") == true)
-        #expect(elapsed < .seconds(1))
+        // 10¹³ nodes if expanded: refused by the expanded-node budget, not by a timer.
+        let result = parse(text)
+        #expect(result.root == nil)
+        #expect(result.diagnostics.first?.message.contains("alias bomb") == true)
     }
 
     @Test func undefinedAliasIsAnError() {
