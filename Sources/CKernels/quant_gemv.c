@@ -9,6 +9,11 @@
 // permuted once per call so that those 16 columns sit next to each other (lcb_quant_gemv_permute):
 // one permutation of `in` floats replaces a shuffle per weight vector.
 //
+// 4-bit codes whose groups cover whole 128-column runs go 64 bytes at a time instead: the 16 words
+// are the lanes (c = 8 codes per lane, lane k holding columns 8k + j), and vpermps through the
+// table 0.0 … 15.0 turns (lane >> 4j) into floats directly, since it reads only the low 4 bits of
+// each index (measured: ~15% more GB/s per core than the byte lanes, 29 vs 25).
+//
 // Per output row and group g: two 16-lane accumulators take the FMAs q·x of the group's vectors in
 // turn (vector t of the group goes to accumulator t mod 2), are added, and the sum enters the row's
 // 16-lane total with one FMA by the group's step s_g. The zero-point term s_g·z_g·Σ_{i∈g} x_i is a
@@ -43,7 +48,18 @@ typedef struct {
     float *y;
 } gemv_job;
 
-/// Columns per 16-byte run of codes.
+/// 4-bit codes whose groups span whole 64-byte runs are read 64 bytes at a time as 16 dword lanes
+/// of 8 codes each ("dword lanes"); everything else 16 bytes at a time as 16 byte lanes.
+static inline int uses_dword_lanes(int bits, long in, long group_size) {
+    return bits == 4 && in % 128 == 0 && (group_size >= in || group_size % 128 == 0);
+}
+
+/// Bits per lane (8 or 32) for these parameters.
+static inline int lane_bits(int bits, long in, long group_size) {
+    return uses_dword_lanes(bits, in, group_size) ? 32 : 8;
+}
+
+/// Columns per run of 16 byte lanes (the smallest unit; shapes must be multiples of it).
 static inline long run_columns(int bits) { return 16 * (8 / bits); }
 
 int lcb_quant_gemv_supported(int isa, int bits, long in, long group_size) {
@@ -57,8 +73,8 @@ int lcb_quant_gemv_supported(int isa, int bits, long in, long group_size) {
     return 0;
 }
 
-void lcb_quant_gemv_permute(const float *x, long in, int bits, float *xp) {
-    const long c = 8 / bits, columns = run_columns(bits);
+void lcb_quant_gemv_permute(const float *x, long in, int bits, long group_size, float *xp) {
+    const long c = lane_bits(bits, in, group_size) / bits, columns = 16 * c;
     for (long base = 0; base + columns <= in; base += columns)
         for (long j = 0; j < c; j++)
             for (long k = 0; k < 16; k++) xp[base + 16 * j + k] = x[base + k * c + j];
@@ -94,9 +110,9 @@ static inline float tree_sum16(const float *t) {
 }
 
 static void gemv_rows_scalar(const gemv_job *job, long o_begin, long o_end) {
-    const int b = job->bits, c = 8 / b;
-    const unsigned mask = (1u << b) - 1u;
-    const long columns = run_columns(b);
+    const int b = job->bits, lane = lane_bits(b, job->in, job->group_size), c = lane / b;
+    const uint32_t mask = (1u << b) - 1u;
+    const long columns = 16 * c;
     for (long o = o_begin; o < o_end; o++) {
         const uint8_t *row = job->codes + o * job->row_bytes;
         const uint16_t *sc = job->scales + o * job->param_stride;
@@ -109,9 +125,14 @@ static void gemv_rows_scalar(const gemv_job *job, long o_begin, long o_end) {
             long t = 0;
             for (long base = lo; base < hi; base += columns) {
                 const uint8_t *bytes = row + base * b / 8;
+                uint32_t lanes[16];
+                for (int k = 0; k < 16; k++) {
+                    if (lane == 8) lanes[k] = bytes[k];
+                    else memcpy(&lanes[k], bytes + 4 * k, 4);  // little-endian, as the stored words
+                }
                 for (int j = 0; j < c; j++, t++)
                     for (int k = 0; k < 16; k++) {
-                        const float q = (float)((bytes[k] >> (b * j)) & mask);
+                        const float q = (float)((lanes[k] >> (b * j)) & mask);
                         acc[t & 1][k] = fmaf(q, job->xp[base + 16 * j + k], acc[t & 1][k]);
                     }
             }
@@ -161,6 +182,7 @@ TARGET INLINE void gemv_tile(const gemv_job *job, long o, const int R, const int
     const uint8_t *rows[4];
     for (int r = 0; r < R; r++) rows[r] = job->codes + (o + r) * row_bytes;
     const int long_rows = row_bytes >= GEMV_LONG_ROW_BYTES;
+    const int dword_lanes = bits == 4 && uses_dword_lanes(bits, in, job->group_size);
     // The next tile's R rows are one contiguous run: walk it at the pace this tile is consumed
     // (one 64-byte line per 16-byte step of R = 4 rows), so it is in cache when its turn comes.
     const char *next_tile = (const char *)(job->codes + (o + R) * row_bytes);
@@ -197,6 +219,30 @@ TARGET INLINE void gemv_tile(const gemv_job *job, long o, const int R, const int
                 for (int r = 0; r < R; r++) {
                     __m512 q0 = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)(rows[r] + base))));
                     acc0[r] = _mm512_fmadd_ps(q0, x0, acc0[r]);
+                }
+            }
+        } else if (dword_lanes) {
+            // 4-bit, 64 bytes per row and step: dword lane k holds the codes of columns 8k + j at
+            // bits [4j, 4j + 4). vpermps reads only the low 4 bits of each index lane, so a
+            // permute through the table 0..15 turns (lane >> 4j) into the float of code j with no
+            // mask and no conversion.
+            const __m512 table = _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+            for (; base < hi; base += 128) {
+                const long offset = base / 2;
+                if (long_rows) {
+                    for (int r = 0; r < R; r++) _mm_prefetch((const char *)rows[r] + offset + GEMV_ROW_AHEAD, _MM_HINT_T0);
+                } else {
+                    for (int line = 0; line < R; line++) _mm_prefetch(next_tile + (long)R * offset + 64 * line, _MM_HINT_T0);
+                }
+                __m512i v[4];
+                for (int r = 0; r < R; r++) v[r] = _mm512_loadu_si512((const void *)(rows[r] + offset));
+                for (int j = 0; j < 8; j++) {
+                    const __m512 xv = _mm512_loadu_ps(job->xp + base + 16 * j);
+                    for (int r = 0; r < R; r++) {
+                        const __m512 q = _mm512_permutexvar_ps(j == 0 ? v[r] : _mm512_srli_epi32(v[r], (unsigned)(4 * j)), table);
+                        if (j & 1) acc1[r] = _mm512_fmadd_ps(q, xv, acc1[r]);
+                        else acc0[r] = _mm512_fmadd_ps(q, xv, acc0[r]);
+                    }
                 }
             }
         } else {
@@ -271,7 +317,7 @@ void lcb_quant_gemv(const float *x, long in, const uint32_t *words, long row_wor
     if (out <= 0) return;
     if (isa == LCB_DENSE_ISA_BEST) isa = lcb_dense_isa_supported(LCB_DENSE_ISA_AVX512) ? LCB_DENSE_ISA_AVX512 : LCB_DENSE_ISA_SCALAR;
     float *xp = scratch, *sums = scratch + in;
-    lcb_quant_gemv_permute(x, in, bits, xp);
+    lcb_quant_gemv_permute(x, in, bits, group_size, xp);
     lcb_quant_group_sums(x, 1, in, group_size, groups_per_row, sums);
     gemv_region region = {
         .job = { xp, sums, in, (const uint8_t *)words, row_words * 4, bits, scales, zeros, group_size,

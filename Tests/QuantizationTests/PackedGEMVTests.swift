@@ -6,12 +6,15 @@ import TestSupport
 
 /// The decode GEMV over packed codes (`quant_gemv.c`): the AVX-512 kernel against its scalar twin
 /// (bit for bit), thread counts (bit for bit), an exact product (Higham-style bound), and the
-/// shapes that must fall back to the other kernels.
+/// shapes that must fall back to the other kernels. 4-bit shapes cover both lane forms: dword lanes
+/// (in and groups multiples of 128: 256/128, 2048/128, 384 per channel, 768/256, 128 per tensor)
+/// and byte lanes (groups of 32, 64; in of 96, 160, 64).
 @Suite struct PackedGEMVTests {
     /// (bits, scope, out, in, group size; 0 = the scope's own)
     static let shapes: [(bits: QuantizationBits, scope: WeightScope, out: Int, in: Int, group: Int)] = [
         (.four, .perGroup, 37, 256, 128), (.four, .perGroup, 64, 2048, 128), (.four, .perGroup, 33, 96, 32),
         (.four, .perGroup, 301, 1024, 64), (.four, .perChannel, 19, 160, 0), (.four, .perTensor, 23, 64, 0),
+        (.four, .perChannel, 27, 384, 0), (.four, .perGroup, 45, 768, 256), (.four, .perTensor, 13, 128, 0),
         (.eight, .perGroup, 70, 2048, 128), (.eight, .perGroup, 21, 48, 16), (.eight, .perGroup, 45, 96, 32),
         (.eight, .perGroup, 17, 192, 64), (.eight, .perChannel, 9, 80, 0), (.eight, .perTensor, 40, 512, 0),
         (.two, .perGroup, 20, 128, 64), (.two, .perGroup, 19, 512, 128), (.two, .perChannel, 35, 320, 0),

@@ -69,9 +69,11 @@ void lcb_quant_half_to_float(const uint16_t *in, float *out, long n);
 /// (64, 32, 16) and `group_size` too (or at least `in`: one group per row).
 int lcb_quant_gemv_supported(int isa, int bits, long in, long group_size);
 
-/// The input order the GEMV reads: per run of 16·c columns (c = 8/bits), column k·c + j goes to
-/// position 16·j + k, so the codes of one byte position line up with contiguous inputs.
-void lcb_quant_gemv_permute(const float *x, long in, int bits, float *xp);
+/// The input order the GEMV reads: per run of 16·c columns, column k·c + j goes to position
+/// 16·j + k, so code j of the 16 lanes lines up with contiguous inputs. Lanes are bytes (c = 8/bits)
+/// except for 4-bit codes whose groups span whole 128-column runs (and `in` a multiple of 128),
+/// which are read as dwords (c = 8).
+void lcb_quant_gemv_permute(const float *x, long in, int bits, long group_size, float *xp);
 
 /// y[o] = Σ_g s_g·(Σ_{i∈g} q_i·x_i − z_g·Σ_{i∈g} x_i) for every o < out, on `threads` threads of
 /// the pool (≤ 0: the pool's count) with `isa` (LCB_DENSE_ISA_SCALAR: the scalar twin, which
