@@ -53,7 +53,7 @@ struct BenchCommand: ParsableCommand {
             var first: ModelBenchmarkReport?
             if !json {
                 print(String(format: "read bandwidth: %.1f GB/s (median of 128 MiB cold windows, %d threads); load average %@", bandwidth, KernelThreads.count, LoadAverage.text))
-                print("weights | kv | prefill tok/s | GFLOP/s | decode tok/s | decode speedup | % of bound | weight MB | KV B/token (f16) | peak RSS MB")
+                print("weights | kv | prefill tok/s | GFLOP/s | decode tok/s | decode speedup | % of bound | weight MB | KV B/token after prefill / at end (f16) | peak RSS MB")
             }
             for w in weightConfigs {
                 for k in kvConfigs {
@@ -66,11 +66,11 @@ struct BenchCommand: ParsableCommand {
                     if json {
                         print(String(decoding: try JSONEncoder().encode(report), as: UTF8.self))
                     } else {
-                        print(String(format: "%@ | %@ | %.1f | %.1f | %.2f | %.2f× | %.0f%% | %.1f | %.1f (%d) | %.0f",
+                        print(String(format: "%@ | %@ | %.1f | %.1f | %.2f | %.2f× | %.0f%% | %.1f | %.1f / %.1f (%d) | %.0f",
                                      report.weights, report.kv, report.prefillTokensPerSecond, report.prefillGFLOPs,
                                      report.decodeTokensPerSecond, report.decodeTokensPerSecond / base.decodeTokensPerSecond,
                                      100 * (report.fractionOfBandwidthBound ?? 0), Double(report.linearWeightBytes) / 1e6,
-                                     report.kvBytesPerToken, report.kvBytesPerTokenF16, Double(report.peakResidentBytes) / 1e6))
+                                     report.kvBytesPerTokenAfterPrefill, report.kvBytesPerToken, report.kvBytesPerTokenF16, Double(report.peakResidentBytes) / 1e6))
                     }
                 }
             }

@@ -6,8 +6,8 @@ import Foundation
 struct BenchKernelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-kernels",
-        abstract: "Measure memory bandwidth and the dense matrix kernels on Gemma-2B shapes.",
-        discussion: "Allocates about 1.5 GB (a 1 GiB bandwidth buffer, then 350 MB of random f16 weights).",
+        abstract: "Measure memory bandwidth, the dense matrix kernels and the packed-weight GEMV on Gemma-2B shapes.",
+        discussion: "Allocates about 1.8 GB (a 1 GiB bandwidth buffer, 350 MB of random f16 weights, and the packed 8- and 4-bit copies).",
         shouldDisplay: false)
 
     @Option(help: "Kernel threads (default: the processors this process may use).")
@@ -25,7 +25,24 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(name: .customLong("bandwidth-mib"), help: "MiB streamed by the bandwidth probe.")
     var bandwidthMiB: Int = 1024
 
+    @Option(name: .customLong("packed-bits"), help: "Code widths of the packed decode GEMV, comma-separated from 2, 4, 8, or 'none' (needs AVX-512).")
+    var packedBits: String = "8,4"
+
+    @Option(name: .customLong("packed-group-size"), help: "Group size of the packed codes (a multiple of 16·8/bits columns).")
+    var packedGroupSize: Int = 128
+
+    private var packedWidths: [Int]? {
+        if packedBits == "none" { return [] }
+        let widths = packedBits.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard widths.allSatisfy({ $0 == 2 || $0 == 4 || $0 == 8 }) else { return nil }
+        return widths.compactMap { $0 }
+    }
+
     func validate() throws {
+        guard let widths = packedWidths else { throw ValidationError("--packed-bits must list 2, 4 or 8 (comma-separated) or be 'none', got '\(packedBits)'.") }
+        for bits in widths where packedGroupSize % (128 / bits) != 0 {
+            throw ValidationError("--packed-group-size must be a multiple of \(128 / bits) for \(bits)-bit codes, got \(packedGroupSize).")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads).") }
         if let isa, instructionSet(named: isa) == nil {
             let names = KernelInstructionSet.allCases.map(\.description).joined(separator: ", ")
@@ -47,6 +64,8 @@ struct BenchKernelsCommand: ParsableCommand {
         if let isa, let set = instructionSet(named: isa) { options.instructionSet = set }
         options.prefillRows = prefillRows
         options.bandwidthBytes = bandwidthMiB << 20
+        options.packedBits = packedWidths ?? []
+        options.packedGroupSize = packedGroupSize
         let loadBefore = loadAverage()
         let report = KernelBenchmark.run(options) { message in
             FileHandle.standardError.write(Data("… \(message)\n".utf8))

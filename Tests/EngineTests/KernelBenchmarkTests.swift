@@ -37,6 +37,28 @@ import Testing
         #expect(report.text.contains("| lm_head | 2048 × 2048 |"))
     }
 
+    @Test func packedDecodeRowsSitNextToF16AndProjectTheStep() {
+        let timing = { (name: String, seconds: Double) in
+            KernelBenchmark.MatrixTiming(name: name, outFeatures: 2048, inFeatures: 2048, rows: 1,
+                                         seconds: seconds, bestSeconds: seconds, coreShare: 1, cpuSeconds: seconds)
+        }
+        // f16: 8.39 MB in 1 ms per matrix; int4: 2.1 MB + params in 0.25 ms.
+        let int4 = KernelBenchmark.PackedDecode(
+            bits: 4, groupSize: 128, seconds: [0.00025, 0.001], bestSeconds: [0.0002, 0.001], bytes: [2_000_000, 4_000_000],
+            layerSeconds: 0.00025, stepSeconds: 18 * 0.00025 + 0.001, bytesPerToken: 18 * 2_000_000 + 4_000_000)
+        let report = KernelBenchmark.Report(
+            options: KernelBenchmark.Options(), instructionSet: .avx512, threads: 2,
+            bandwidthSamples: [40], singleThreadBandwidthSamples: [30],
+            decode: [timing("q_proj", 0.001), timing("lm_head", 0.004)], decodeLayerSeconds: 0.001, decodeHeadSeconds: 0.004,
+            packedDecode: [int4],
+            prefill: [timing("q_proj", 0.1), timing("lm_head", 0.5)], prefillLayerSeconds: 0.1, prefillHeadSeconds: 0.5)
+        // 2 MB / 0.25 ms = 8.0 GB/s median, 10.0 best; f16 2048² × 2 B / 1 ms = 8.4.
+        #expect(report.text.contains("| q_proj | 8.4 (8.4) | 2.0 | 8.0 (10.0) |"))
+        // Step: f16 18 × 1 + 4 = 22 ms, int4 18 × 0.25 + 1 = 5.5 ms → 4.00× f16.
+        #expect(report.text.contains("int4 181.82 tokens/s"))
+        #expect(report.text.contains("4.00× f16"))
+    }
+
     @Test(arguments: [(1.0, 0, "1"), (2.5, 1, "2.5"), (0.05, 2, "0.05"), (-3.14159, 3, "-3.142"), (99.96, 1, "100.0"),
                       (-0.0001, 2, "0.00"), (Double.nan, 1, "n/a")])
     func fixedFormatting(value: Double, decimals: Int, expected: String) {

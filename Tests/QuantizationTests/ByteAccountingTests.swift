@@ -38,6 +38,43 @@ import TestSupport
         #expect(bytes == keys + values)
     }
 
+    /// Issue 4's memory target on Gemma-2B's KV shape (one 256-channel kv-head per layer): 2-bit
+    /// KIVI with G = 128 and R = 0 holds 2 + 32/128 = 2.25 bits per element at a whole number of
+    /// key groups (0.140625 of fp16, within 15% of 2/16), and the 16 decoded tokens after a
+    /// 2,048-token prompt wait in fp16 until their key group of 128 fills (0.1440 of fp16).
+    @Test func kiviTwoBitAtTwoThousandTokens() throws {
+        var config = KVQuantizationConfig(method: .group, bits: .two)
+        config.groupSize = 128
+        config.residual = 0
+        let cache = try QuantizedKVCache(config: config, layerCount: 1, kvHeads: 1, headDim: 256)
+        var data = SeededGenerator(seed: 9)
+        let k = data.normal(2048 * 256), v = data.normal(2048 * 256)
+        k.withUnsafeBufferPointer { kb in v.withUnsafeBufferPointer { vb in
+            cache.append(layer: 0, keys: kb, values: vb, tokenCount: 2048)
+        } }
+        let f16 = ByteAccounting.fp16KVCache(tokens: 2048, layers: 1, kvHeads: 1, headDim: 256)
+        // Per token: keys 64 B of codes + 256 channels × 4 B per 128 tokens; values 64 B + 2 groups × 4 B.
+        #expect(cache.byteCount == 2048 * (64 + 8) * 2)
+        #expect(Double(cache.byteCount) / Double(f16) == 0.140625)
+        #expect(Double(cache.byteCount) / Double(f16) <= 1.15 * 2 / 16)
+        #expect(cache.quantizedTokenCounts(layer: 0) == (2048, 2048))
+        for _ in 0..<16 {
+            let k1 = data.normal(256), v1 = data.normal(256)
+            k1.withUnsafeBufferPointer { kb in v1.withUnsafeBufferPointer { vb in
+                cache.append(layer: 0, keys: kb, values: vb, tokenCount: 1)
+            } }
+        }
+        #expect(cache.quantizedTokenCounts(layer: 0) == (2048, 2064))
+        #expect(cache.byteCount == 2048 * 72 + 16 * 256 * 2 + 2064 * 72)
+        let ratio = Double(cache.byteCount) / Double(ByteAccounting.fp16KVCache(tokens: 2064, layers: 1, kvHeads: 1, headDim: 256))
+        #expect(abs(ratio - 0.143956) < 1e-6)
+        // R = 128 at 2,048 tokens: all keys in whole blocks, the newest 128 values in fp16.
+        config.residual = 128
+        let windowed = ByteAccounting.kvCache(config, prefill: 2048, decoded: 0, layers: 1, kvHeads: 1, headDim: 256)
+        #expect(windowed == 2048 * 72 + 1920 * 72 + 128 * 512)
+        #expect(abs(Double(windowed) / Double(f16) - 0.167480) < 1e-6)
+    }
+
     @Test func weightPredictionEqualsRealLayer() throws {
         var data = SeededGenerator(seed: 6)
         let (outF, inF) = (24, 100)

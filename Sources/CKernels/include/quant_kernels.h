@@ -62,4 +62,27 @@ void lcb_quant_dequant_channels(const uint32_t *words, int bits, long first, lon
 /// IEEE half (raw bits) to float, exactly (F16C where available).
 void lcb_quant_half_to_float(const uint16_t *in, float *out, long n);
 
+/// The packed GEMV for one input row (decode), bandwidth-bound on AVX-512 (quant_gemv.c).
+///
+/// 1 when `isa` (LCB_DENSE_ISA_SCALAR, LCB_DENSE_ISA_AVX512 or LCB_DENSE_ISA_BEST) can run it on
+/// this CPU for these parameters: 2-, 4- or 8-bit codes, `in` a multiple of 16·8/bits columns
+/// (64, 32, 16) and `group_size` too (or at least `in`: one group per row).
+int lcb_quant_gemv_supported(int isa, int bits, long in, long group_size);
+
+/// The input order the GEMV reads: per run of 16·c columns, column k·c + j goes to position
+/// 16·j + k, so code j of the 16 lanes lines up with contiguous inputs. Lanes are bytes (c = 8/bits)
+/// except for 4-bit codes whose groups span whole 128-column runs (and `in` a multiple of 128),
+/// which are read as dwords (c = 8).
+void lcb_quant_gemv_permute(const float *x, long in, int bits, long group_size, float *xp);
+
+/// y[o] = Σ_g s_g·(Σ_{i∈g} q_i·x_i − z_g·Σ_{i∈g} x_i) for every o < out, on `threads` threads of
+/// the pool (≤ 0: the pool's count) with `isa` (LCB_DENSE_ISA_SCALAR: the scalar twin, which
+/// performs the AVX-512 kernel's operations in the same order, so the two agree bit for bit; BEST:
+/// AVX-512 when the CPU has it). `scratch` holds in + groups_per_row floats (the permuted input and
+/// the group sums). Same packed layout and parameter arrays as lcb_quant_linear_avx2. Each output
+/// is one fixed sequence of operations: the result does not depend on the thread count.
+void lcb_quant_gemv(const float *x, long in, const uint32_t *words, long row_words, int bits,
+                    const uint16_t *scales, const uint8_t *zeros, long group_size, long groups_per_row,
+                    long param_stride, float *y, long out, float *scratch, int isa, int threads);
+
 #endif

@@ -72,6 +72,10 @@ public struct KernelBenchmark: Sendable {
         public var prefillRows: Int = 512
         /// Size of the buffer the bandwidth probe streams through (much larger than any cache).
         public var bandwidthBytes: Int = 1 << 30
+        /// Code widths of the packed-weight decode GEMV measured next to f16 (`quant_gemv.c`, needs
+        /// AVX-512; empty: skip). Random codes, fp16 steps and zero-points, groups of `packedGroupSize`.
+        public var packedBits: [Int] = [8, 4]
+        public var packedGroupSize: Int = 128
 
         public init() {}
     }
@@ -100,6 +104,20 @@ public struct KernelBenchmark: Sendable {
         public var bestGigaflopsPerSecond: Double { flops / bestSeconds / 1e9 }
     }
 
+    /// The packed decode GEMV at one code width: per-matrix timings (bytes = codes + steps +
+    /// zero-points as stored) and the projected decode step.
+    public struct PackedDecode: Sendable {
+        public var bits: Int
+        public var groupSize: Int
+        /// Median and best seconds per call, and packed bytes, in `layerMatrices + [headMatrix]` order.
+        public var seconds: [Double]
+        public var bestSeconds: [Double]
+        public var bytes: [Int]
+        public var layerSeconds: Double
+        public var stepSeconds: Double
+        public var bytesPerToken: Double
+    }
+
     /// Everything measured, ready to print.
     public struct Report: Sendable {
         public var options: Options
@@ -112,6 +130,8 @@ public struct KernelBenchmark: Sendable {
         /// Median seconds for one layer's GEMVs and for the head's.
         public var decodeLayerSeconds: Double
         public var decodeHeadSeconds: Double
+        /// The packed GEMV at each of `options.packedBits` (empty without AVX-512).
+        public var packedDecode: [PackedDecode] = []
         public var prefill: [MatrixTiming]
         public var prefillLayerSeconds: Double
         public var prefillHeadSeconds: Double
@@ -173,6 +193,28 @@ public struct KernelBenchmark: Sendable {
             lines.append("- best: \(fixed(bestDecodeStepSeconds * 1e3, 1)) ms = \(fixed(1 / bestDecodeStepSeconds, 2)) tokens/s (\(fixed(bytes / bestDecodeStepSeconds / 1e9, 1)) GB/s);"
                 + " bound at best bandwidth \(fixed(bestBound, 2)) tokens/s → \(fixed(100 / bestDecodeStepSeconds / bestBound, 0))% of the bound (target ≥ 60%)")
             lines.append("")
+            if !packedDecode.isEmpty {
+                let header = packedDecode.map { "int\($0.bits) g\($0.groupSize)" }
+                lines.append("Packed-weight decode (GEMV, 1 row, AVX-512 `quant_gemv.c`) side by side with f16; GB/s of the bytes as stored (codes + fp16 steps + zero-points), median (best):")
+                lines.append("")
+                lines.append("| matrix | f16 GB/s | " + header.map { "\($0) MB | \($0) GB/s" }.joined(separator: " | ") + " |")
+                lines.append("|---|---:|" + String(repeating: "---:|---:|", count: packedDecode.count))
+                for (index, t) in decode.enumerated() {
+                    var row = "| \(t.name) | \(fixed(t.gigabytesPerSecond, 1)) (\(fixed(t.bestGigabytesPerSecond, 1)))"
+                    for p in packedDecode {
+                        let b = Double(p.bytes[index])
+                        row += " | \(fixed(b / 1e6, 1)) | \(fixed(b / p.seconds[index] / 1e9, 1)) (\(fixed(b / p.bestSeconds[index] / 1e9, 1)))"
+                    }
+                    lines.append(row + " |")
+                }
+                lines.append("")
+                lines.append("Projected decode step (weights only), median: f16 \(fixed(decodeTokensPerSecond, 2)) tokens/s ("
+                    + "\(fixed(bytes / decodeStepSeconds / 1e9, 1)) GB/s)"
+                    + packedDecode.map { p in
+                        "; int\(p.bits) \(fixed(1 / p.stepSeconds, 2)) tokens/s (\(fixed(p.bytesPerToken / p.stepSeconds / 1e9, 1)) GB/s, \(fixed(decodeStepSeconds / p.stepSeconds, 2))× f16)"
+                    }.joined())
+                lines.append("")
+            }
             lines.append("Prefill (GEMM, \(options.prefillRows) rows; core share = CPU time ÷ (wall × threads), below 100% when other processes held the cores):")
             lines.append("")
             lines.append("| matrix | out × in | median ms | median GFLOP/s | best GFLOP/s | core share |")
@@ -239,6 +281,14 @@ public struct KernelBenchmark: Sendable {
             timing(matrices[$0], rows: 1, samples: decodeSamples[$0], threads: threads)
         }
 
+        let packed: [PackedDecode] = KernelInstructionSet.avx512.isSupported && isa != .avx2
+            ? options.packedBits.map { bits in
+                progress("decode: packed \(bits)-bit GEMV on one layer + head, \(repeats) passes")
+                return measurePackedDecode(matrices: matrices, layerCount: layerCount, stepLayers: shape.layers, bits: bits, groupSize: options.packedGroupSize,
+                                           x: x, y: y, threads: threads, repeats: repeats)
+            }
+            : []
+
         progress("prefill: GEMM with \(rows) rows, \(min(repeats, 3)) passes")
         var prefillSamples = [[Sample]](repeating: [], count: matrices.count)
         var prefillLayerSamples: [Double] = []
@@ -259,7 +309,7 @@ public struct KernelBenchmark: Sendable {
             options: options, instructionSet: isa, threads: threads,
             bandwidthSamples: all, singleThreadBandwidthSamples: one,
             decode: decode, decodeLayerSeconds: median(layerSamples), decodeHeadSeconds: decode[layerCount].seconds,
-            prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
+            packedDecode: packed, prefill: prefill, prefillLayerSeconds: median(prefillLayerSamples), prefillHeadSeconds: prefill[layerCount].seconds)
     }
 
     /// GB/s samples (10⁹ bytes/s) reading a `bytes` buffer in 128 MiB windows (4× the last-level
@@ -291,6 +341,63 @@ public struct KernelBenchmark: Sendable {
         precondition(sink != 0, "the stream read must have read the buffer")
         return (all, one)
     }
+}
+
+/// The packed GEMV on random codes of every matrix, in decode order (each matrix cold).
+private func measurePackedDecode(
+    matrices: [(name: String, out: Int, in: Int)], layerCount: Int, stepLayers: Int, bits: Int, groupSize: Int,
+    x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>, threads: Int, repeats: Int
+) -> KernelBenchmark.PackedDecode {
+    struct Packed {
+        var words: UnsafeMutablePointer<UInt32>
+        var scales: UnsafeMutablePointer<UInt16>
+        var zeros: UnsafeMutablePointer<UInt8>
+        var rowWords: Int
+        var groups: Int
+        var bytes: Int
+    }
+    let perWord = 32 / bits
+    let layers: [Packed] = matrices.enumerated().map { index, m in
+        let rowWords = (m.in + perWord - 1) / perWord, groups = (m.in + groupSize - 1) / groupSize
+        let words = UnsafeMutablePointer<UInt32>.allocate(capacity: m.out * rowWords)
+        // Random bits are random codes; the f16 filler makes them quickly.
+        words.withMemoryRebound(to: UInt16.self, capacity: 2 * m.out * rowWords) {
+            lcb_dense_fill_random_f16($0, 2 * m.out * rowWords, UInt64(100 + index))
+        }
+        let scales = UnsafeMutablePointer<UInt16>.allocate(capacity: m.out * groups)
+        lcb_dense_fill_random_f16(scales, m.out * groups, UInt64(200 + index))
+        let zeros = UnsafeMutablePointer<UInt8>.allocate(capacity: m.out * groups)
+        for i in 0..<(m.out * groups) { zeros[i] = UInt8(truncatingIfNeeded: scales[i] &* 40503) & UInt8((1 << bits) - 1) }
+        return Packed(words: words, scales: scales, zeros: zeros, rowWords: rowWords, groups: groups,
+                      bytes: m.out * rowWords * 4 + m.out * groups * 3)
+    }
+    defer { for p in layers { p.words.deallocate(); p.scales.deallocate(); p.zeros.deallocate() } }
+    let maxIn = matrices.map(\.in).max() ?? 1, maxGroups = layers.map(\.groups).max() ?? 1
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: maxIn + maxGroups)
+    defer { scratch.deallocate() }
+    var samples = [[Double]](repeating: [], count: matrices.count)
+    var layerSamples: [Double] = []
+    for pass in 0...repeats {
+        var layer = 0.0
+        for (index, m) in matrices.enumerated() {
+            let p = layers[index]
+            let sample = measure {
+                lcb_quant_gemv(x, m.in, p.words, p.rowWords, Int32(bits), p.scales, p.zeros, groupSize, p.groups, p.groups,
+                               y, m.out, scratch, Int32(KernelInstructionSet.avx512.rawValue), Int32(threads))
+            }
+            if pass > 0 { samples[index].append(sample.wall) }   // pass 0 warms up
+            if index < layerCount { layer += sample.wall }
+        }
+        if pass > 0 { layerSamples.append(layer) }
+    }
+    let seconds = samples.map { median($0) }
+    let perLayerBytes = layers.prefix(layerCount).reduce(0) { $0 + $1.bytes }
+    let layersPerStep = Double(stepLayers)
+    return KernelBenchmark.PackedDecode(
+        bits: bits, groupSize: groupSize, seconds: seconds, bestSeconds: samples.map { $0.min() ?? .nan },
+        bytes: layers.map(\.bytes), layerSeconds: median(layerSamples),
+        stepSeconds: layersPerStep * median(layerSamples) + (seconds.last ?? .nan),
+        bytesPerToken: layersPerStep * Double(perLayerBytes) + Double(layers.last?.bytes ?? 0))
 }
 
 /// Wall and process CPU seconds of one call.

@@ -25,6 +25,10 @@ public struct ModelBenchmarkReport: Sendable, Encodable {
     public var linearWeightBytes: Int
     /// Bytes of the KV cache after decoding ÷ tokens it holds (metadata and fp16 windows included).
     public var kvBytesPerToken: Double
+    /// The same right after the prefill, when the cache holds exactly the prompt's tokens (with
+    /// `group` KV and a prompt of whole groups no key group is partial yet; the decoded tokens then
+    /// wait in fp16 until their key group fills).
+    public var kvBytesPerTokenAfterPrefill: Double
     /// The f16 cache's bytes per token, for comparison.
     public var kvBytesPerTokenF16: Int
     /// Bytes one decode step reads: the linear weights + the whole KV cache at the end of the run.
@@ -65,6 +69,7 @@ public enum ModelBenchmark {
         let quantization = clock.lap()
         let prompt = RegimePrompt(prefixEmbeddings: [], questionEmbeddings: try model.language.embed(ids), hiddenSize: c.hiddenSize)
         let prefilled = try KVRegimeGeneration.prefill(model: model, prompt: prompt, config: kv, extraCapacity: decodeSteps)
+        let prefillCacheBytes = prefilled.cache.byteCount, prefillTokens = prefilled.cache.count(layer: 0)
         var token = GreedyDecoding.argmax(prefilled.logits)
         _ = clock.lap()
         for _ in 0..<decodeSteps {
@@ -88,7 +93,8 @@ public enum ModelBenchmark {
             promptTokens: promptTokens, decodeSteps: decodeSteps, prefillSeconds: prefilled.seconds,
             prefillTokensPerSecond: Double(promptTokens) / prefilled.seconds, prefillGFLOPs: flops / prefilled.seconds / 1e9,
             decodeSeconds: decode, decodeTokensPerSecond: Double(decodeSteps) / decode, linearWeightBytes: linear,
-            kvBytesPerToken: Double(cacheBytes) / Double(max(tokens, 1)), kvBytesPerTokenF16: c.kvBytesPerTokenF16,
+            kvBytesPerToken: Double(cacheBytes) / Double(max(tokens, 1)),
+            kvBytesPerTokenAfterPrefill: Double(prefillCacheBytes) / Double(max(prefillTokens, 1)), kvBytesPerTokenF16: c.kvBytesPerTokenF16,
             bytesReadPerToken: Double(linear + cacheBytes), peakResidentBytes: peakResidentBytes(),
             weightQuantizationSeconds: quantization, bandwidthGBs: nil, fractionOfBandwidthBound: nil)
     }

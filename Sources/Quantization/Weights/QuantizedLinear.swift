@@ -147,9 +147,51 @@ public struct QuantizedLinear: LinearLayer {
         lcb_quant_linear_supported(Int32(bits.rawValue), inFeatures, groupSize) != 0
     }
 
-    /// The kernel `apply` uses on this machine for `rows` input rows: "spread" (2/4-bit byte-spread
-    /// AVX2, one row), "avx2", or "swift".
+    /// Whether one input row (decode) goes to the AVX-512 GEMV (`quant_gemv.c`) on this machine.
+    public var usesGEMVKernel: Bool {
+        lcb_quant_gemv_supported(Int32(KernelInstructionSet.avx512.rawValue), Int32(bits.rawValue), inFeatures, groupSize) != 0
+    }
+
+    /// Whether the GEMV can run these codes with `instructionSet` on this machine (`.scalar`, its
+    /// twin, runs wherever the shape fits; `.avx2` has no GEMV of its own).
+    public func supportsGEMV(_ instructionSet: KernelInstructionSet) -> Bool {
+        instructionSet != .avx2
+            && lcb_quant_gemv_supported(Int32(instructionSet.rawValue), Int32(bits.rawValue), inFeatures, groupSize) != 0
+    }
+
+    /// The dense part (no outliers, bias or input scale) of one input row through the GEMV with an
+    /// explicit instruction set and thread count; `.scalar` is the twin the tests compare with.
+    func gemv(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, instructionSet: KernelInstructionSet, threads: Int) {
+        precondition(supportsGEMV(instructionSet), "gemv: unsupported shape or instruction set")
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: inFeatures + groupsPerRow) { scratch in
+            words.withUnsafeBufferPointer { w in
+                scales.withUnsafeBufferPointer { s in
+                    zeroPoints.withUnsafeBufferPointer { z in
+                        lcb_quant_gemv(
+                            x, inFeatures, w.baseAddress!, rowWords, Int32(bits.rawValue),
+                            UnsafeRawPointer(s.baseAddress!).assumingMemoryBound(to: UInt16.self), z.baseAddress!,
+                            groupSize, groupsPerRow, sharedAcrossRows ? 0 : groupsPerRow, y, outFeatures,
+                            scratch.baseAddress!, Int32(instructionSet.rawValue), Int32(threads))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The dense part of one input row through the GEMV (for tests: `.scalar` is the twin).
+    public func gemvDense(_ x: [Float], instructionSet: KernelInstructionSet, threads: Int) -> [Float] {
+        precondition(x.count == inFeatures, "gemvDense: one input row")
+        var y = [Float](repeating: 0, count: outFeatures)
+        x.withUnsafeBufferPointer { xb in
+            y.withUnsafeMutableBufferPointer { yb in gemv(xb.baseAddress!, into: yb.baseAddress!, instructionSet: instructionSet, threads: threads) }
+        }
+        return y
+    }
+
+    /// The kernel `apply` uses on this machine for `rows` input rows: "gemv512" (AVX-512 GEMV, one
+    /// row), "spread" (2/4-bit byte-spread AVX2, one row), "avx2", or "swift".
     public func kernelName(rows: Int) -> String {
+        if rows == 1, usesGEMVKernel { return "gemv512" }
         if rows == 1, lcb_quant_linear_uses_spread(Int32(bits.rawValue), inFeatures, groupSize) != 0 { return "spread" }
         return usesSIMDKernel ? "avx2" : "swift"
     }
@@ -163,7 +205,9 @@ public struct QuantizedLinear: LinearLayer {
         let iterations = threads == 1 ? 1 : min(threads * 8, (outFeatures + 31) / 32)
         let chunk = (outFeatures + iterations - 1) / iterations
         let box = ParallelRows(x: x, y: y)
-        if usesSIMDKernel {
+        if rows == 1, usesGEMVKernel {
+            gemv(x, into: y, instructionSet: .best, threads: KernelThreads.count)
+        } else if usesSIMDKernel {
             var sums = [Float](repeating: 0, count: rows * groupsPerRow)
             sums.withUnsafeMutableBufferPointer { sums in
                 lcb_quant_group_sums(x, rows, inFeatures, groupSize, groupsPerRow, sums.baseAddress!)
