@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Engine
 
-/// Rendered prompts and the ids HF `tokenizers` gives them (Tools/fixtures/tokenizers.py).
+/// Rendered prompts and the ids HF `tokenizers` gives them (Tools/fixtures/tokenizer_fixtures.py).
 struct PromptExpectation: Decodable, Sendable {
     let template: String
     let image: Bool

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import Engine
 
-/// What `tokenizers` 0.23.3 produced for the corpus (written by Tools/fixtures/tokenizers.py).
+/// What `tokenizers` 0.23.3 produced for the corpus (written by Tools/fixtures/tokenizer_fixtures.py).
 struct TokenizerExpectations: Decodable, Sendable {
     struct Encode: Decodable, Sendable {
         let ids_no_special: [Int]

@@ -4,7 +4,7 @@ import TestSupport
 @testable import Engine
 
 /// What `transformers.AutoTokenizer` 5.x does with the fixture folders, where it differs from
-/// `tokenizers` (Tools/fixtures/tokenizers.py writes transformers.json).
+/// `tokenizers` (Tools/fixtures/tokenizer_fixtures.py writes transformers.json).
 struct TransformersExpectations: Decodable, Sendable {
     struct Encode: Decodable, Sendable {
         let ids: [Int]
