@@ -256,3 +256,36 @@ import TestSupport
         #expect(copied.count(layer: 1) == 21)
     }
 }
+
+/// A long cache (a decode step over 1,500 tokens, MQA with 8 query heads, head_dim 256, as
+/// Gemma-2B) is decoded and attended on the kernels' threads: the output is bit-identical for 1, 2
+/// and 3 threads and equals reference attention over the dequantized K/V.
+@Suite(.serialized) struct LongCacheAttentionTests {
+    @Test(arguments: ["group:2,variant=kivi,group_size=128,residual=0,regime=store",
+                      "uniform:4,scope=per_token,regime=store"])
+    func threadsDoNotChangeTheOutput(spec: String) throws {
+        let config = try #require(try QuantizationSpecParser.parseKV(spec))
+        let (tokens, kvHeads, headDim, heads) = (1500, 1, 256, 8)
+        var data = SeededGenerator(seed: 4242)
+        let keys = data.normal(tokens * headDim), values = data.normal(tokens * headDim)
+        let cache = try QuantizedKVCache(config: config, kvHeads: kvHeads, headDim: headDim, keys: [keys], values: [values])
+        let query = data.normal(heads * headDim)
+        let saved = KernelThreads.count
+        defer { KernelThreads.count = saved }
+        var outputs: [[Float]] = []
+        for threads in [1, 2, 3] {
+            KernelThreads.count = threads
+            var out = [Float](repeating: .nan, count: heads * headDim)
+            query.withUnsafeBufferPointer { q in out.withUnsafeMutableBufferPointer { o in
+                cache.attend(layer: 0, queries: q, queryCount: 1, heads: heads, scale: 0.0625, output: o)
+            } }
+            outputs.append(out)
+        }
+        #expect(outputs[1].map(\.bitPattern) == outputs[0].map(\.bitPattern))
+        #expect(outputs[2].map(\.bitPattern) == outputs[0].map(\.bitPattern))
+        let reference = CausalAttention.attendReference(
+            keys: cache.dequantizedKeys(layer: 0), values: cache.dequantizedValues(layer: 0), tokens: tokens,
+            kvHeads: kvHeads, headDim: headDim, queries: query, queryCount: 1, heads: heads, scale: 0.0625)
+        #expect(maxAbsDifference(outputs[0], reference) < 1e-5)
+    }
+}

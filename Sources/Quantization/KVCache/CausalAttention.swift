@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 
 /// Causal multi-head attention over Float32 keys and values, for caches that dequantize into
@@ -23,9 +24,14 @@ public enum CausalAttention {
             for kvHead in 0..<kvHeads {
                 let firstHead = kvHead * group
                 let q = queries + (i * heads + firstHead) * headDim
-                for t in 0..<visible {
-                    let k = keys + t * width + kvHead * headDim
-                    for g in 0..<group { scores[g * visible + t] = dot(q + g * headDim, k, headDim) * scale }
+                // Long contexts (a decode step over thousands of tokens) split the tokens over the
+                // kernels' threads; each score is the same computation whichever thread makes it.
+                let tokenChunks = parallelChunks(work: visible * group * headDim, items: visible, grain: 128)
+                KernelThreads.parallelFor(tokenChunks.count) { chunk in
+                    for t in tokenChunks.range(chunk) {
+                        let k = keys + t * width + kvHead * headDim
+                        for g in 0..<group { scores[g * visible + t] = dot(q + g * headDim, k, headDim) * scale }
+                    }
                 }
                 for g in 0..<group {
                     let row = scores + g * visible
@@ -40,26 +46,44 @@ public enum CausalAttention {
                     let inverse = 1 / sum
                     for t in 0..<visible { row[t] *= inverse }
                 }
-                var g = 0
-                while g < group {
-                    let n = min(4, group - g)
-                    weightedSums(scores + g * visible, heads: n, visible, values + kvHead * headDim, stride: width,
-                                 output + (i * heads + firstHead + g) * headDim, headDim)
-                    g += n
+                // Channels in slices of 32 over the threads: every output channel sums its tokens in
+                // the same order whichever slice holds it.
+                let slices = parallelChunks(work: visible * group * headDim, items: headDim, grain: 32)
+                KernelThreads.parallelFor(slices.count) { slice in
+                    let channels = slices.range(slice)
+                    var g = 0
+                    while g < group {
+                        let n = min(4, group - g)
+                        weightedSums(scores + g * visible, heads: n, visible,
+                                     values + kvHead * headDim + channels.lowerBound, stride: width,
+                                     output + (i * heads + firstHead + g) * headDim + channels.lowerBound,
+                                     channels.count, headStride: headDim)
+                        g += n
+                    }
                 }
             }
         }
     }
 
-    /// For up to four heads h: `out[h·dim + c] = Σₜ p[h·count + t]·v[t·stride + c]`, 16 channels at a
-    /// time held in registers, each value row loaded once for all the heads.
+    /// Splits `items` into slices of whole `grain`s for the kernels' threads when `work`
+    /// (multiply-adds) pays for them; one slice otherwise.
+    static func parallelChunks(work: Int, items: Int, grain: Int) -> (count: Int, range: (Int) -> Range<Int>) {
+        let threads = KernelThreads.count
+        let grains = (items + grain - 1) / grain
+        let count = threads > 1 && work >= 1 << 18 ? min(grains, threads * 4) : 1
+        let perChunk = (grains + count - 1) / count * grain
+        return (count, { chunk in min(items, chunk * perChunk)..<min(items, (chunk + 1) * perChunk) })
+    }
+
+    /// For up to four heads h: `out[h·headStride + c] = Σₜ p[h·count + t]·v[t·stride + c]` for
+    /// c < dim, 16 channels at a time held in registers, each value row loaded once for all the heads.
     @inline(__always)
     static func weightedSums(
         _ p: UnsafeMutablePointer<Float>, heads: Int, _ count: Int, _ v: UnsafePointer<Float>, stride: Int,
-        _ out: UnsafeMutablePointer<Float>, _ dim: Int
+        _ out: UnsafeMutablePointer<Float>, _ dim: Int, headStride: Int
     ) {
         guard heads == 4 else {
-            for h in 0..<heads { weightedSum(p + h * count, count, v, stride: stride, out + h * dim, dim) }
+            for h in 0..<heads { weightedSum(p + h * count, count, v, stride: stride, out + h * headStride, dim) }
             return
         }
         let p0 = p, p1 = p + count, p2 = p + 2 * count, p3 = p + 3 * count
@@ -79,7 +103,7 @@ public enum CausalAttention {
                 a30 = a30 + w3 * v0; a31 = a31 + w3 * v1
             }
             for (h, pair) in [(a00, a01), (a10, a11), (a20, a21), (a30, a31)].enumerated() {
-                let o = UnsafeMutableRawPointer(out + h * dim + c)
+                let o = UnsafeMutableRawPointer(out + h * headStride + c)
                 o.storeBytes(of: pair.0, as: SIMD8<Float>.self)
                 o.storeBytes(of: pair.1, toByteOffset: 32, as: SIMD8<Float>.self)
             }
@@ -89,7 +113,7 @@ public enum CausalAttention {
             for h in 0..<4 {
                 var acc: Float = 0
                 for t in 0..<count { acc += p[h * count + t] * v[t * stride + c] }
-                out[h * dim + c] = acc
+                out[h * headStride + c] = acc
             }
             c += 1
         }

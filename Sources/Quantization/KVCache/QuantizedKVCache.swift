@@ -286,10 +286,18 @@ struct KVStream {
     }
 
     func decode(into out: UnsafeMutablePointer<Float>, width: Int) {
+        var offsets: [Int] = []
+        offsets.reserveCapacity(blocks.count)
         var offset = 0
         for block in blocks {
-            block.decode(into: out + offset)
+            offsets.append(offset)
             offset += block.tokens * width
+        }
+        // Blocks decode into disjoint rows: a long cache is decoded on the kernels' threads.
+        if blocks.count > 1, offset >= 1 << 16 {
+            KernelThreads.parallelFor(blocks.count) { blocks[$0].decode(into: out + offsets[$0]) }
+        } else {
+            for (block, start) in zip(blocks, offsets) { block.decode(into: out + start) }
         }
         window.withUnsafeBufferPointer { src in
             src.withMemoryRebound(to: UInt16.self) { bits in
