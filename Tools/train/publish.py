@@ -220,6 +220,8 @@ def write_card(out: str, record: dict):
             continue
         for number, step_pass in enumerate(info.get("passes") or [{"steps": info.get("steps"), "lr": info.get("lr")}]):
             extra = f" --steps {step_pass['steps']} --lr {step_pass['lr']}" + (" --resume" if number else "")
+            if step_pass.get("vision"):
+                extra += f" --vision {step_pass['vision']}"
             if step_pass.get("weights_arg"):
                 extra += f" --weights {step_pass['weights_arg']}"
             lines.append(f"nice -n 19 Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}{extra}")
@@ -277,3 +279,14 @@ def stage_table(args):
         print(f"| `{path}` | {spec['lm']} | {spec['vision']} | {'yes' if spec['connector_pretraining'] else 'no'} | "
               f"{record['parameters']['total'] / 1e6:.2f}M | {instruct['steps']} | " + " | ".join(cells) +
               f" | {forced.get('qa_mean', float('nan')):.1f} | {g} | {c} |")
+    print()
+    print("Greedy (transformers `generate`, `train.py evaluate`), exact match %:")
+    print()
+    print("| model | samples per probe | " + " | ".join(probes) + " | QA mean | CIDEr |")
+    print("|" + "---|" * (len(probes) + 4))
+    for path, record, instruct, forced, greedy in rows:
+        if not greedy:
+            continue
+        count = max(record["evaluation"]["samples_per_probe"].values())
+        print(f"| `{path}` | {count} | " + " | ".join(f"{greedy.get(p, float('nan')):.1f}" for p in probes) +
+              f" | {greedy['qa_mean']:.1f} | {greedy.get('captioning_cider', float('nan')):.2f} |")

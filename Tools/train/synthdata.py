@@ -156,13 +156,36 @@ def dense_labels(objects: list[dict], image: np.ndarray, patch: int) -> dict[str
             if counts and max(counts) >= 4:
                 o = objects[int(np.argmax(counts))]
                 place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
+    # Relations of the owning shape to the scene's other shapes, one slot per shape kind (shapes are
+    # unique in a scene): 0 = no such other shape, 1-4 = left/right/above/below by the generator's
+    # clarity rule, 5 = not clear; sizes: 0 = none, 1 bigger (radius ≥ 2 more), 2 smaller, 3 similar.
+    # The tower sees the whole image, so it can put "I am left of the square" on the circle's
+    # tokens; the language model then answers spatial and size questions by one look-up.
+    relation = np.zeros((grid, grid, len(SHAPES)), np.int64)
+    sizes = np.zeros((grid, grid, len(SHAPES)), np.int64)
+    codes = {"left": 1, "right": 2, "above": 3, "below": 4}
+    for gy in range(grid):
+        for gx in range(grid):
+            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
+            counts = [(block == i).sum() for i in range(len(objects))]
+            if counts and max(counts) >= 4:
+                o = objects[int(np.argmax(counts))]
+                for other in objects:
+                    if other is o:
+                        continue
+                    k = SHAPES.index(other["shape"])
+                    r = _relation(o, other)
+                    relation[gy, gx, k] = codes[r] if r else 5
+                    d = o["radius"] - other["radius"]
+                    sizes[gy, gx, k] = 1 if d >= 2 else 2 if d <= -2 else 3
     for o in objects:
         gx = min(int(o["x"] // patch), grid - 1)
         gy = min(int(o["y"] // patch), grid - 1)
         center[gy, gx] = 1
         geometry[gy, gx] = [(o["x"] - gx * patch) / patch, (o["y"] - gy * patch) / patch, o["radius"] / 9.0]
     return {"color": color.reshape(-1), "shape": shape.reshape(-1), "center": center.reshape(-1),
-            "geometry": geometry.reshape(-1, 3), "place": place.reshape(-1, 3)}
+            "geometry": geometry.reshape(-1, 3), "place": place.reshape(-1, 3),
+            "relation": relation.reshape(-1, len(SHAPES)), "sizes": sizes.reshape(-1, len(SHAPES))}
 
 
 # ----------------------------------------------------------------------------- extra questions

@@ -325,9 +325,13 @@ def stage_tokenizer(args):
 class DenseHeads(torch.nn.Module):
     """Per-patch classifiers read from the features LLaVA hands the projector."""
 
-    def __init__(self, hidden: int, place_weight: float = 1.0):
+    def __init__(self, hidden: int, place_weight: float = 1.0, relations: bool = False):
         super().__init__()
         self.place_weight = place_weight
+        self.relations = relations
+        if relations:
+            self.relation = torch.nn.Linear(hidden, len(synthdata.SHAPES) * 6)
+            self.sizes = torch.nn.Linear(hidden, len(synthdata.SHAPES) * 4)
         self.color = torch.nn.Linear(hidden, len(synthdata.COLORS) + 1)
         self.shape = torch.nn.Linear(hidden, len(synthdata.SHAPES) + 1)
         self.center = torch.nn.Linear(hidden, 2)
@@ -344,6 +348,10 @@ class DenseHeads(torch.nn.Module):
         losses["geometry"] = 10 * F.mse_loss(self.geometry(features)[where], labels["geometry"][where])
         owned = labels["color"] > 0
         losses["place"] = self.place_weight * F.mse_loss(self.place(features)[owned], labels["place"][owned])
+        if self.relations:
+            kinds = len(synthdata.SHAPES)
+            losses["relation"] = F.cross_entropy(self.relation(features)[owned].view(-1, 6), labels["relation"][owned].view(-1))
+            losses["sizes"] = F.cross_entropy(self.sizes(features)[owned].view(-1, 4), labels["sizes"][owned].view(-1))
         return losses
 
     def accuracy(self, features, labels):
@@ -356,6 +364,12 @@ class DenseHeads(torch.nn.Module):
         owned = labels["color"] > 0
         error = (self.place(features)[owned] - labels["place"][owned]).abs().mean(0) * torch.tensor([48, 48, 9])
         out["place_error_px"] = [round(float(e), 2) for e in error]
+        if self.relations:
+            for key, classes in (("relation", 6), ("sizes", 4)):
+                target = labels[key][owned]
+                guess = getattr(self, key)(features)[owned].view(target.shape[0], -1, classes).argmax(-1)
+                present = target > 0  # slots of shapes that exist in the scene
+                out[key] = round(100.0 * float((guess == target)[present].float().mean()), 2)
         return out
 
 
@@ -366,7 +380,11 @@ def stage_vision(args):
     rng = setup(cfg["seed"])
     model, _ = build(fam, args.work, "s", args.size)
     tower = model.model.vision_tower
-    heads = DenseHeads(fam["vision"][args.size]["hidden_size"], cfg.get("place_weight", 1.0))
+    if args.init:  # continue from another tower's state (new heads), e.g. lrel from l
+        load_part(tower, os.path.join(args.work, f"vision-{args.init}.pt"))
+    cfg = dict(cfg, lr=args.lr or cfg["lr"])
+    heads = DenseHeads(fam["vision"][args.size]["hidden_size"], cfg.get("place_weight", 1.0),
+                       fam["vision"][args.size].get("relations", False))
     train, held = Suite(args.data, args.work), Suite(args.eval, args.work)
     labels, held_labels = train.dense(), held.dense()
     held_pixels = modeling.normalise_pixels(torch.from_numpy(held.images[:512]))
@@ -393,7 +411,7 @@ def stage_vision(args):
             history.append(record)
             print(json.dumps(record), flush=True)
     torch.save(tower.state_dict(), os.path.join(args.work, f"vision-{args.size}.pt"))
-    write_log(args.work, f"vision-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
+    write_log(args.work, f"vision-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "init": args.init,
                                                  "seconds": round(time.time() - begin), "history": history,
                                                  "parameters": sum(p.numel() for p in tower.parameters())})
 
@@ -481,7 +499,9 @@ def stage_connector(args):
 
 def stage_instruct(args):
     fam = family()
-    spec = fam["models"][args.model]
+    spec = dict(fam["models"][args.model])
+    if args.vision:  # a pass on another (same-sized) tower, e.g. tiny-llava-gemma's first pass on l
+        spec["vision"] = args.vision
     cfg = dict(fam["stages"]["instruct"])
     cfg["lr"] = args.lr or cfg["lr"]
     turns = args.turns or cfg.get("turns", 1)
@@ -496,12 +516,14 @@ def stage_instruct(args):
     model, tokenizer = build(fam, args.work, spec["lm"], spec["vision"])
     load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
     load_part(model.model.language_model, os.path.join(args.work, f"lm-{spec['lm']}.pt"))
-    if spec["connector_pretraining"]:
+    if spec["connector_pretraining"] and not args.resume:  # a resumed pass loads the projector below
         load_part(model.model.multi_modal_projector, os.path.join(args.work, connector_name(spec) + ".pt"))
     previous = None
     if args.resume:
-        # A second stage-2 pass (its own warmup and cosine) from the saved end of the first.
+        # A second stage-2 pass (its own warmup and cosine) from the saved end of the first; the
+        # (frozen) vision tower is the stage's, which a pass may have changed (see docs/training.md).
         load_part(model, os.path.join(args.work, f"model-{args.model}.pt"))
+        load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
         previous = read_log(args.work, f"model-{args.model}")
     architecture = architecture_of(fam, spec["lm"])
     train = Suite(args.data, args.work, tokenizer, architecture, extra=not args.no_extra)
@@ -547,11 +569,12 @@ def stage_instruct(args):
         print(json.dumps(history[-1]), flush=True)
     torch.save(model.state_dict(), os.path.join(args.work, f"model-{args.model}.pt"))
     record = {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "turns": turns, "seconds": round(time.time() - begin),
-              "weights": weights, "weights_arg": args.weights,
+              "weights": weights, "weights_arg": args.weights, "vision": args.vision,
               "history": history, "parameters": modeling.parameter_counts(model)}
     if previous is not None:
-        record["passes"] = previous.get("passes", [{k: previous.get(k) for k in ("steps", "lr", "seconds", "weights_arg")}])
-        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"], "weights_arg": args.weights})
+        record["passes"] = previous.get("passes", [{k: previous.get(k) for k in ("steps", "lr", "seconds", "weights_arg", "vision")}])
+        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"], "weights_arg": args.weights,
+                                 "vision": args.vision})
         record["steps"] = sum(p["steps"] for p in record["passes"])
         record["seconds"] = sum(p["seconds"] for p in record["passes"])
         offset = previous["steps"]
@@ -566,6 +589,8 @@ def main():
     p = sub.add_parser("tokenizer"); p.add_argument("--data", required=True); p.add_argument("--merges", type=int, default=300)
     p = sub.add_parser("vision"); p.add_argument("--size", choices=["s", "l"], required=True)
     p.add_argument("--data", required=True); p.add_argument("--eval", required=True)
+    p.add_argument("--init", default="", help="start from the tower of another vision size (e.g. l)")
+    p.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate")
     p = sub.add_parser("lm"); p.add_argument("--size", choices=["s", "l", "llama"], required=True); p.add_argument("--data", required=True)
     p = sub.add_parser("connector"); p.add_argument("--model", required=True); p.add_argument("--data", required=True)
     p = sub.add_parser("instruct"); p.add_argument("--model", required=True)
@@ -573,6 +598,7 @@ def main():
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--resume", action="store_true", help="continue from the model's saved stage-2 state")
     p.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate")
+    p.add_argument("--vision", default="", help="train this pass on another vision tower of the same size (its connector too)")
     p.add_argument("--weights", default="", help="override probe weights, e.g. spatial=8,reasoning=6")
     p.add_argument("--turns", type=int, default=0, help="question-answer turns per image and row (default: the stage's)")
     p.add_argument("--no-extra", action="store_true", help="train on the generator's questions only (no extra_samples)")
