@@ -82,7 +82,9 @@ def read_samples(folder: str) -> list[Sample]:
     samples: list[Sample] = []
     for name in ["recognition", "knowledge", "spatial", "reasoning"]:
         for row in _jsonl(os.path.join(folder, f"{name}.jsonl")):
-            samples.append(Sample(row["image"], row["question"], [row["answer"]], row["probe"], row["kind"], True))
+            # Generic JSONL rows carry `answers` (a list); older suites wrote one `answer`.
+            answers = row.get("answers") or [row["answer"]]
+            samples.append(Sample(row["image"], row["question"], answers, row["probe"], row["kind"], True))
     for row in _jsonl(os.path.join(folder, "pope.jsonl")):
         samples.append(Sample(row["image"], row["text"], [row["label"]], "hallucination", row["category"], True))
     with open(os.path.join(folder, "hallusion.json")) as handle:
@@ -143,10 +145,107 @@ def dense_labels(objects: list[dict], image: np.ndarray, patch: int) -> dict[str
                 o = objects[int(np.argmax(counts))]
                 color[gy, gx] = COLORS.index(o["color"]) + 1
                 shape[gy, gx] = SHAPES.index(o["shape"]) + 1
+    # Where the owning shape is, in the whole image: its centre (x, y) / size and radius / 9, on
+    # every patch it owns. The other targets are local to a patch; these give each image token
+    # its object's absolute position and size, which spatial and size questions compare.
+    place = np.zeros((grid, grid, 3), np.float32)
+    for gy in range(grid):
+        for gx in range(grid):
+            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
+            counts = [(block == i).sum() for i in range(len(objects))]
+            if counts and max(counts) >= 4:
+                o = objects[int(np.argmax(counts))]
+                place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
+    # Relations of the owning shape to the scene's other shapes, one slot per shape kind (shapes are
+    # unique in a scene): 0 = no such other shape, 1-4 = left/right/above/below by the generator's
+    # clarity rule, 5 = not clear; sizes: 0 = none, 1 bigger (radius ≥ 2 more), 2 smaller, 3 similar.
+    # The tower sees the whole image, so it can put "I am left of the square" on the circle's
+    # tokens; the language model then answers spatial and size questions by one look-up.
+    relation = np.zeros((grid, grid, len(SHAPES)), np.int64)
+    sizes = np.zeros((grid, grid, len(SHAPES)), np.int64)
+    codes = {"left": 1, "right": 2, "above": 3, "below": 4}
+    for gy in range(grid):
+        for gx in range(grid):
+            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
+            counts = [(block == i).sum() for i in range(len(objects))]
+            if counts and max(counts) >= 4:
+                o = objects[int(np.argmax(counts))]
+                for other in objects:
+                    if other is o:
+                        continue
+                    k = SHAPES.index(other["shape"])
+                    r = _relation(o, other)
+                    relation[gy, gx, k] = codes[r] if r else 5
+                    d = o["radius"] - other["radius"]
+                    sizes[gy, gx, k] = 1 if d >= 2 else 2 if d <= -2 else 3
     for o in objects:
         gx = min(int(o["x"] // patch), grid - 1)
         gy = min(int(o["y"] // patch), grid - 1)
         center[gy, gx] = 1
         geometry[gy, gx] = [(o["x"] - gx * patch) / patch, (o["y"] - gy * patch) / patch, o["radius"] / 9.0]
     return {"color": color.reshape(-1), "shape": shape.reshape(-1), "center": center.reshape(-1),
-            "geometry": geometry.reshape(-1, 3)}
+            "geometry": geometry.reshape(-1, 3), "place": place.reshape(-1, 3),
+            "relation": relation.reshape(-1, len(SHAPES)), "sizes": sizes.reshape(-1, len(SHAPES))}
+
+
+# ----------------------------------------------------------------------------- extra questions
+
+
+def _relation(a: dict, b: dict, margin: int = 6) -> str | None:
+    """The clear relation of a to b, as the generator decides it (SpatialRelation.between)."""
+    dx, dy = a["x"] - b["x"], a["y"] - b["y"]
+    if abs(dx) >= margin and abs(dx) >= 2 * abs(dy):
+        return "left" if dx < 0 else "right"
+    if abs(dy) >= margin and abs(dy) >= 2 * abs(dx):
+        return "above" if dy < 0 else "below"
+    return None
+
+
+PHRASE = {"left": "to the left of", "right": "to the right of", "above": "above", "below": "below"}
+OPPOSITE = {"left": "right", "right": "left", "above": "below", "below": "above"}
+
+
+def _offset(other: dict, reference: dict, relation: str) -> int:
+    return {"left": reference["x"] - other["x"], "right": other["x"] - reference["x"],
+            "above": reference["y"] - other["y"], "below": other["y"] - reference["y"]}[relation]
+
+
+def _article(word: str) -> str:
+    return ("an " if word[0] in "aeiou" else "a ") + word
+
+
+def extra_samples(scenes: dict[str, list[dict]], skip: tuple[str, ...] = ("toxicity", "stereotypes", "bias")) -> list[Sample]:
+    """Every spatial and reasoning question the generator's rules allow on every training scene.
+
+    The generator asks one spatial and one reasoning question per scene of its own; a model that
+    sees each such image with one question can memorise the image instead of learning to compare
+    positions. These use the generator's templates and clarity rules (ProbeGenerator.clearPairs,
+    reasoningQuestion) on every scene with two or more shapes, asking all of them; held-out
+    evaluation still uses only the generator's own questions.
+    """
+    out: list[Sample] = []
+    for image in sorted(scenes):
+        if any(f"/{p}-" in image for p in skip):
+            continue
+        objects = scenes[image]
+        names = {id(o): f"{o['color']} {o['shape']}" for o in objects}
+        pairs = [(a, b, r) for a in objects for b in objects if a is not b and (r := _relation(a, b))]
+        for a, b, r in pairs:
+            if r in ("left", "right"):
+                q = f"Is the {names[id(a)]} to the left or to the right of the {names[id(b)]}?"
+            else:
+                q = f"Is the {names[id(a)]} above or below the {names[id(b)]}?"
+            out.append(Sample(image, q, [r], "spatial", "extra", True))
+            if not any(o is not a and o is not b and _offset(o, b, r) > 0 for o in objects):
+                out.append(Sample(image, f"What color is the shape {PHRASE[r]} the {b['shape']}?", [a["color"]],
+                                  "reasoning", "extra", True))
+            out.append(Sample(image, f"Is there {_article(a['shape'])} {PHRASE[r]} the {b['color']} shape?", ["yes"],
+                              "reasoning", "extra", True))
+            out.append(Sample(image, f"Is there {_article(a['shape'])} {PHRASE[OPPOSITE[r]]} the {b['color']} shape?",
+                              ["no"], "reasoning", "extra", True))
+        for a in objects:
+            for b in objects:
+                if abs(a["radius"] - b["radius"]) >= 2:
+                    out.append(Sample(image, f"Is the {names[id(a)]} bigger than the {names[id(b)]}?",
+                                      ["yes" if a["radius"] > b["radius"] else "no"], "reasoning", "extra", True))
+    return out

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthdata  # noqa: E402
 import modeling  # noqa: E402
 
-FAMILY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs", "family.json")
+FAMILY_PATH = os.environ.get("LCB_TRAIN_FAMILY") or \
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs", "family.json")
 
 
 # ----------------------------------------------------------------------------- data
@@ -42,10 +43,13 @@ FAMILY_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs"
 class Suite:
     """A suite folder's samples, images and dense labels, tokenized for one architecture."""
 
-    def __init__(self, folder: str, work: str, tokenizer=None, architecture: str = "gemma", patch: int = 12):
+    def __init__(self, folder: str, work: str, tokenizer=None, architecture: str = "gemma", patch: int = 12,
+                 extra: bool = False):
         self.folder = folder
         self.samples = synthdata.read_samples(folder)
         self.scenes = synthdata.read_scenes(folder)
+        if extra:  # stage 2's training data: every spatial/reasoning question the scenes allow
+            self.samples += synthdata.extra_samples(self.scenes)
         self.paths = sorted(self.scenes)
         self.index = {p: i for i, p in enumerate(self.paths)}
         cache = os.path.join(work, "cache-" + os.path.abspath(folder).strip("/").replace("/", "_") + ".npz")
@@ -101,8 +105,10 @@ class Suite:
             self.encoded.append(([self.encode_prompt(q, True, image_tokens) for q in questions], answer))
             self.text_only.append(([self.encode_prompt(q, False, 0) for q in questions], answer))
         self.by_probe: dict[str, list[int]] = {}
+        self.by_image: dict[str, list[int]] = {}
         for i, s in enumerate(self.samples):
             self.by_probe.setdefault(s.probe, []).append(i)
+            self.by_image.setdefault(s.image, []).append(i)
 
 
 def texts_for_tokenizer(suite: Suite) -> list[str]:
@@ -135,13 +141,17 @@ def shifted_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)), labels[:, 1:].reshape(-1), ignore_index=-100)
 
 
-PROBE_WEIGHTS = {"recognition": 3.0, "knowledge": 1.5, "spatial": 2.5, "reasoning": 2.5, "hallucination": 2.0,
-                 "illusion": 1.5, "captioning": 1.5, "toxicity": 0.5, "stereotypes": 0.25, "bias": 0.5}
+# Spatial and reasoning are learned last, so they get the most weight; captions are dense (every
+# word reads the image), which speeds up learning to look at the image tokens at all.
+PROBE_WEIGHTS = {"recognition": 3.0, "knowledge": 1.5, "spatial": 3.5, "reasoning": 3.5, "hallucination": 2.0,
+                 "illusion": 1.5, "captioning": 3.0, "toxicity": 0.5, "stereotypes": 0.25, "bias": 0.5}
 
 
-def draw(suite: Suite, rng: random.Random, batch: int, probes: list[str] | None = None) -> list[int]:
-    names = [p for p in PROBE_WEIGHTS if p in suite.by_probe and (probes is None or p in probes)]
-    weights = [PROBE_WEIGHTS[p] for p in names]
+def draw(suite: Suite, rng: random.Random, batch: int, probes: list[str] | None = None,
+         probe_weights: dict[str, float] | None = None) -> list[int]:
+    table = probe_weights or PROBE_WEIGHTS
+    names = [p for p in table if p in suite.by_probe and (probes is None or p in probes)]
+    weights = [table[p] for p in names]
     return [rng.choice(suite.by_probe[rng.choices(names, weights)[0]]) for _ in range(batch)]
 
 
@@ -225,6 +235,52 @@ def lm_batch(suite: Suite, indices: list[int], rng: random.Random, pad: int, tex
     return pad_batch(rows, pad, loss_on_prompt=text_only)
 
 
+def follow_up(suite: Suite, question: str) -> list[int]:
+    """A later user turn of a conversation about the same image (the image is not repeated)."""
+    key = (question,)
+    cached = suite.follow_ups.get(key) if hasattr(suite, "follow_ups") else None
+    if cached is None:
+        if not hasattr(suite, "follow_ups"):
+            suite.follow_ups = {}
+        if suite.architecture == "gemma":
+            text = "\n<start_of_turn>user\n" + question + "<end_of_turn>\n<start_of_turn>model\n"
+        else:
+            text = "USER: " + question + " ASSISTANT:"
+        cached = suite.tokenizer.encode(text, add_special_tokens=False).ids
+        suite.follow_ups[key] = cached
+    return cached
+
+
+def conversation_batch(suite: Suite, indices: list[int], rng: random.Random, pad: int, turns: int):
+    """Like lm_batch, but each row goes on with up to turns-1 more questions about its image.
+
+    LLaVA's instruction data packs several question-answer turns per image; every answer is
+    supervised, so one pass over the 16 image tokens and the template trains several answers.
+    """
+    rows = []
+    for i in indices:
+        prompts, answer = suite.encoded[i]
+        ids = list(rng.choice(prompts))
+        labels = [-100] * len(ids) + answer
+        ids += answer
+        others = [j for j in suite.by_image[suite.samples[i].image] if j != i]
+        for j in rng.sample(others, min(turns - 1, len(others))):
+            question = rng.choice(suite.questions(suite.samples[j]))
+            prompt, reply = follow_up(suite, question), suite.encoded[j][1]
+            labels += [-100] * len(prompt) + reply
+            ids += prompt + reply
+        rows.append((ids, labels))
+    length = max(len(r[0]) for r in rows)
+    out_ids = torch.full((len(rows), length), pad, dtype=torch.long)
+    out_labels = torch.full((len(rows), length), -100, dtype=torch.long)
+    mask = torch.zeros((len(rows), length), dtype=torch.long)
+    for r, (ids, labels) in enumerate(rows):
+        out_ids[r, :len(ids)] = torch.tensor(ids)
+        out_labels[r, :len(ids)] = torch.tensor(labels)
+        mask[r, :len(ids)] = 1
+    return out_ids, mask, out_labels
+
+
 def image_embeds(model, features: torch.Tensor, suite: Suite, indices: list[int]) -> torch.Tensor:
     rows = torch.tensor([suite.index[suite.samples[i].image] for i in indices])
     return model.model.multi_modal_projector(features[rows])
@@ -269,12 +325,18 @@ def stage_tokenizer(args):
 class DenseHeads(torch.nn.Module):
     """Per-patch classifiers read from the features LLaVA hands the projector."""
 
-    def __init__(self, hidden: int):
+    def __init__(self, hidden: int, place_weight: float = 1.0, relations: bool = False):
         super().__init__()
+        self.place_weight = place_weight
+        self.relations = relations
+        if relations:
+            self.relation = torch.nn.Linear(hidden, len(synthdata.SHAPES) * 6)
+            self.sizes = torch.nn.Linear(hidden, len(synthdata.SHAPES) * 4)
         self.color = torch.nn.Linear(hidden, len(synthdata.COLORS) + 1)
         self.shape = torch.nn.Linear(hidden, len(synthdata.SHAPES) + 1)
         self.center = torch.nn.Linear(hidden, 2)
         self.geometry = torch.nn.Linear(hidden, 3)
+        self.place = torch.nn.Linear(hidden, 3)
 
     def loss(self, features, labels):
         losses = {
@@ -284,6 +346,12 @@ class DenseHeads(torch.nn.Module):
         }
         where = labels["center"].bool()
         losses["geometry"] = 10 * F.mse_loss(self.geometry(features)[where], labels["geometry"][where])
+        owned = labels["color"] > 0
+        losses["place"] = self.place_weight * F.mse_loss(self.place(features)[owned], labels["place"][owned])
+        if self.relations:
+            kinds = len(synthdata.SHAPES)
+            losses["relation"] = F.cross_entropy(self.relation(features)[owned].view(-1, 6), labels["relation"][owned].view(-1))
+            losses["sizes"] = F.cross_entropy(self.sizes(features)[owned].view(-1, 4), labels["sizes"][owned].view(-1))
         return losses
 
     def accuracy(self, features, labels):
@@ -293,6 +361,15 @@ class DenseHeads(torch.nn.Module):
         where = labels["center"].bool()
         error = (self.geometry(features)[where] - labels["geometry"][where]).abs().mean(0) * torch.tensor([12, 12, 9])
         out["center_error_px"] = [round(float(e), 2) for e in error]
+        owned = labels["color"] > 0
+        error = (self.place(features)[owned] - labels["place"][owned]).abs().mean(0) * torch.tensor([48, 48, 9])
+        out["place_error_px"] = [round(float(e), 2) for e in error]
+        if self.relations:
+            for key, classes in (("relation", 6), ("sizes", 4)):
+                target = labels[key][owned]
+                guess = getattr(self, key)(features)[owned].view(target.shape[0], -1, classes).argmax(-1)
+                present = target > 0  # slots of shapes that exist in the scene
+                out[key] = round(100.0 * float((guess == target)[present].float().mean()), 2)
         return out
 
 
@@ -303,7 +380,11 @@ def stage_vision(args):
     rng = setup(cfg["seed"])
     model, _ = build(fam, args.work, "s", args.size)
     tower = model.model.vision_tower
-    heads = DenseHeads(fam["vision"][args.size]["hidden_size"])
+    if args.init:  # continue from another tower's state (new heads), e.g. lrel from l
+        load_part(tower, os.path.join(args.work, f"vision-{args.init}.pt"))
+    cfg = dict(cfg, lr=args.lr or cfg["lr"])
+    heads = DenseHeads(fam["vision"][args.size]["hidden_size"], cfg.get("place_weight", 1.0),
+                       fam["vision"][args.size].get("relations", False))
     train, held = Suite(args.data, args.work), Suite(args.eval, args.work)
     labels, held_labels = train.dense(), held.dense()
     held_pixels = modeling.normalise_pixels(torch.from_numpy(held.images[:512]))
@@ -330,7 +411,7 @@ def stage_vision(args):
             history.append(record)
             print(json.dumps(record), flush=True)
     torch.save(tower.state_dict(), os.path.join(args.work, f"vision-{args.size}.pt"))
-    write_log(args.work, f"vision-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
+    write_log(args.work, f"vision-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "init": args.init,
                                                  "seconds": round(time.time() - begin), "history": history,
                                                  "parameters": sum(p.numel() for p in tower.parameters())})
 
@@ -418,23 +499,34 @@ def stage_connector(args):
 
 def stage_instruct(args):
     fam = family()
-    spec = fam["models"][args.model]
+    spec = dict(fam["models"][args.model])
+    if args.vision:  # a pass on another (same-sized) tower, e.g. tiny-llava-gemma's first pass on l
+        spec["vision"] = args.vision
     cfg = dict(fam["stages"]["instruct"])
     cfg["lr"] = args.lr or cfg["lr"]
+    turns = args.turns or cfg.get("turns", 1)
+    weights = dict(PROBE_WEIGHTS)
+    for item in filter(None, args.weights.split(",")):  # e.g. "spatial=8,reasoning=6"
+        probe, value = item.split("=")
+        if probe not in weights:
+            sys.exit(f"--weights: unknown probe {probe!r}; expected one of {', '.join(weights)}")
+        weights[probe] = float(value)
     steps = args.steps or cfg["steps"]
     rng = setup(cfg["seed"])
     model, tokenizer = build(fam, args.work, spec["lm"], spec["vision"])
     load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
     load_part(model.model.language_model, os.path.join(args.work, f"lm-{spec['lm']}.pt"))
-    if spec["connector_pretraining"]:
+    if spec["connector_pretraining"] and not args.resume:  # a resumed pass loads the projector below
         load_part(model.model.multi_modal_projector, os.path.join(args.work, connector_name(spec) + ".pt"))
     previous = None
     if args.resume:
-        # A second stage-2 pass (its own warmup and cosine) from the saved end of the first.
+        # A second stage-2 pass (its own warmup and cosine) from the saved end of the first; the
+        # (frozen) vision tower is the stage's, which a pass may have changed (see docs/training.md).
         load_part(model, os.path.join(args.work, f"model-{args.model}.pt"))
+        load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
         previous = read_log(args.work, f"model-{args.model}")
     architecture = architecture_of(fam, spec["lm"])
-    train = Suite(args.data, args.work, tokenizer, architecture)
+    train = Suite(args.data, args.work, tokenizer, architecture, extra=not args.no_extra)
     held = Suite(args.eval, args.work, tokenizer, architecture)
     features, held_features = all_features(model, train), all_features(model, held)
     pad = fam_pad(architecture)
@@ -454,8 +546,11 @@ def stage_instruct(args):
             break
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
-        indices = draw(train, rng, cfg["batch"])
-        ids, mask, labels = lm_batch(train, indices, rng, pad)
+        indices = draw(train, rng, cfg["batch"], probe_weights=weights)
+        if turns > 1:
+            ids, mask, labels = conversation_batch(train, indices, rng, pad, turns)
+        else:
+            ids, mask, labels = lm_batch(train, indices, rng, pad)
         loss = shifted_loss(modeling.language_logits(model, ids, mask, image_embeds(model, features, train, indices)), labels)
         optimizer.zero_grad()
         loss.backward()
@@ -473,11 +568,13 @@ def stage_instruct(args):
                         "teacher_forced": teacher_forced(model, held, held_features, pad)})
         print(json.dumps(history[-1]), flush=True)
     torch.save(model.state_dict(), os.path.join(args.work, f"model-{args.model}.pt"))
-    record = {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "seconds": round(time.time() - begin),
+    record = {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "turns": turns, "seconds": round(time.time() - begin),
+              "weights": weights, "weights_arg": args.weights, "vision": args.vision,
               "history": history, "parameters": modeling.parameter_counts(model)}
     if previous is not None:
-        record["passes"] = previous.get("passes", [{k: previous[k] for k in ("steps", "lr", "seconds")}])
-        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"]})
+        record["passes"] = previous.get("passes", [{k: previous.get(k) for k in ("steps", "lr", "seconds", "weights_arg", "vision")}])
+        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"], "weights_arg": args.weights,
+                                 "vision": args.vision})
         record["steps"] = sum(p["steps"] for p in record["passes"])
         record["seconds"] = sum(p["seconds"] for p in record["passes"])
         offset = previous["steps"]
@@ -492,6 +589,8 @@ def main():
     p = sub.add_parser("tokenizer"); p.add_argument("--data", required=True); p.add_argument("--merges", type=int, default=300)
     p = sub.add_parser("vision"); p.add_argument("--size", choices=["s", "l"], required=True)
     p.add_argument("--data", required=True); p.add_argument("--eval", required=True)
+    p.add_argument("--init", default="", help="start from the tower of another vision size (e.g. l)")
+    p.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate")
     p = sub.add_parser("lm"); p.add_argument("--size", choices=["s", "l", "llama"], required=True); p.add_argument("--data", required=True)
     p = sub.add_parser("connector"); p.add_argument("--model", required=True); p.add_argument("--data", required=True)
     p = sub.add_parser("instruct"); p.add_argument("--model", required=True)
@@ -499,6 +598,10 @@ def main():
     p.add_argument("--eval-every", type=int, default=250)
     p.add_argument("--resume", action="store_true", help="continue from the model's saved stage-2 state")
     p.add_argument("--lr", type=float, default=0.0, help="override the stage's learning rate")
+    p.add_argument("--vision", default="", help="train this pass on another vision tower of the same size (its connector too)")
+    p.add_argument("--weights", default="", help="override probe weights, e.g. spatial=8,reasoning=6")
+    p.add_argument("--turns", type=int, default=0, help="question-answer turns per image and row (default: the stage's)")
+    p.add_argument("--no-extra", action="store_true", help="train on the generator's questions only (no extra_samples)")
     p = sub.add_parser("export"); p.add_argument("--model", required=True); p.add_argument("--out", required=True)
     p = sub.add_parser("evaluate"); p.add_argument("--dir", required=True); p.add_argument("--eval", required=True)
     p.add_argument("--limit", type=int, default=100, help="samples per probe")
