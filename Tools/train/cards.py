@@ -117,7 +117,7 @@ def model_card_sections(results):
     for spec_name in sorted({c["model"] for c in cells}):
         mine = sorted((c for c in cells if c["model"] == spec_name), key=lambda c: order.index(c["compression"]))
         samples = mine[0]["metrics"].get("recognition/exactMatch", {}).get("n", "?")
-        body = f"""## Measured by lcb
+        body = f"""## Accuracy measured by lcb
 
 `lcb run Specs/model-card.yaml` (lcb's Swift engine, greedy, held-out scenes: `suite: shapes, seed: 2`,
 {samples} questions per probe; the models were trained on seed 1). Percent; deltas against FP16. KV settings
@@ -149,7 +149,7 @@ def ablation_sections(results):
             lines.append(f"| `{SPEC_MODELS.get(name, name)}` | {lm} | {vis} | {'yes' if pre == 'pre' else 'no'} | "
                          f"{cell['compression']} | " + " | ".join(fmt(v) for v in values) + f" | {fmt(mean)} | {fmt(cider, 2)} |")
         per_model = sorted((c for c in cells if c["model"] == name), key=lambda c: c["compression"] != "fp16")
-        out[SPEC_MODELS[name]] = f"""## Measured by lcb
+        out[SPEC_MODELS[name]] = f"""## Accuracy measured by lcb
 
 `lcb run Specs/llava-gemma-ablation.yaml` (lcb's Swift engine, greedy, `suite: shapes, seed: 0`,
 the whole suite). Percent; `kv4` = 4-bit KIVI, prefix regime. The whole grid: `Models/ablation/README.md`.

@@ -248,10 +248,11 @@ def write_card(out: str, record: dict):
         lines += ["Teacher-forced exact match (%) on held-out data at the end of stage 2 (every answer token the argmax):", "",
                   "| " + " | ".join(probes + ["QA mean"]) + " |", "|" + "---|" * (len(probes) + 1),
                   "| " + " | ".join(f"{forced[k]:.1f}" for k in probes) + f" | {forced['qa_mean']:.1f} |", ""]
-    lines += ["## Accuracy measured by lcb", "",
-              "<!-- lcb-results: the lead fills this section from `lcb run` on a committed spec (FP16 and under",
-              "KV-cache/weight compression); the numbers above are Python's, these are the ones that count. -->", "",
-              "*Not yet measured by lcb.*", ""]
+    # Tools/train/cards.py fills the marked section from Reports/ (lcb's own measurements).
+    lines += ["<!-- lcb-measured:begin (written by Tools/train/cards.py from Reports/; do not edit) -->",
+              "## Accuracy measured by lcb", "",
+              "*Not yet measured by lcb: run `Tools/reports/render-all.sh model-card llava-gemma-ablation`.*",
+              "<!-- lcb-measured:end -->", ""]
     with open(os.path.join(out, "README.md"), "w") as handle:
         handle.write("\n".join(lines))
 
