@@ -210,6 +210,9 @@ func runLCB(_ arguments: [String], in folder: URL) throws -> LCBProcessResult {
             #expect(run.contains("\"tokens_per_second\"") && run.contains("\"started_at\""))
         }
         #expect(reports[0] == reports[1])
+        // A synthetic caption's question is LLaVA's COCO instruction (COCO-format files carry none).
+        let samples = String(decoding: reports[0][3], as: UTF8.self)
+        #expect(samples.contains("<image>\\nProvide a one-sentence caption for the provided image.<end_of_turn>"))
         let results = String(decoding: reports[0][0], as: UTF8.self)
         #expect(results.contains("CIDEr-D") && !results.contains("tokens_per_second"))
         let manifest = String(decoding: reports[0][1], as: UTF8.self)

@@ -104,7 +104,11 @@ public final class RunSamples: SampleSource, @unchecked Sendable {
             // The question files name their images relative to the suite folder.
             let location = DatasetLocation(path: folder.appendingPathComponent(generatorProbe.file).path)
             let samples = try DatasetLoader.load(format, at: location, options: LoadOptions(promptSuffix: "", checkImages: false))
-            for sample in samples.prefix(min(suite.size, wanted - result.count)) {
+            for var sample in samples.prefix(min(suite.size, wanted - result.count)) {
+                // COCO-format captions carry no question: real COCO gets LLaVA's instruction as its
+                // prompt suffix, but a synthetic suite has no suffix, so the instruction is the
+                // question here (the prompt the tiny models were trained and evaluated with).
+                if format == .cocoCaptions, sample.question.isEmpty { sample.question = PromptSuffix.caption }
                 result.append(loadedSample(sample, format: format, probe: probe.rawValue))
             }
         }
