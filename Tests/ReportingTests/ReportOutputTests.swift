@@ -27,6 +27,30 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         #expect(probes.yLabel == "exact_match (%)")
     }
 
+    /// A synthetic suite scores each probe on its own: one plot per probe with the metric.
+    @Test func onePlotPerProbe() throws {
+        func cell(_ compression: String, bits: Int?, recognition: Double, spatial: Double) -> ResultCell {
+            var cell = ResultCell(coordinates: CellCoordinates(experiment: "e", model: "m", compression: compression, dataset: "shapes"),
+                                  key: compression)
+            cell.kv = bits.map { QuantizationSetting(method: "uniform", bits: $0, regime: "prefix") }
+            cell.settingsKnown = true
+            cell.metrics = [MetricResult(key: "recognition/exactMatch", value: recognition),
+                            MetricResult(key: "spatial/exactMatch", value: spatial),
+                            MetricResult(key: "spatial/exactMatch[short]", value: spatial),
+                            MetricResult(key: "hallucination/accuracy", value: 0.9)]
+            return cell
+        }
+        let results = ResultSet(spec: "s", cells: [
+            cell("fp16", bits: nil, recognition: 0.9, spatial: 0.8),
+            cell("uniform/bits=2", bits: 2, recognition: 0.6, spatial: 0.5),
+            cell("uniform/bits=4", bits: 4, recognition: 0.85, spatial: 0.75),
+        ], provenance: nil, origin: "memory")
+        let all = BitsPlot.plots(results: results) { _ in "recognition/exactMatch" }
+        #expect(all.map(\.name) == ["shapes-recognition/exact_match", "shapes-spatial/exact_match"])
+        #expect(all[1].plot.series.first?.points.map(\.value) == [50, 75])
+        #expect(abs((all[1].plot.baseline ?? 0) - 80) < 1e-9)
+    }
+
     /// A cell shared by two experiments is one point; KV regimes other than the usual one get
     /// their own lines; a long legend label widens the drawing; a narrow percent range is widened.
     @Test func sharedCellsRegimesLegendAndRange() throws {
