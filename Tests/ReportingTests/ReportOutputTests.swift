@@ -49,6 +49,7 @@ let pdflatex: URL? = ["/usr/bin/pdflatex", "/usr/local/bin/pdflatex", "/Library/
         #expect(all.map(\.name) == ["shapes-recognition/exact_match", "shapes-spatial/exact_match"])
         #expect(all[1].plot.series.first?.points.map(\.value) == [50, 75])
         #expect(abs((all[1].plot.baseline ?? 0) - 80) < 1e-9)
+        #expect(all[1].plot.title == "shapes / spatial")
     }
 
     /// A cell shared by two experiments is one point; KV regimes other than the usual one get

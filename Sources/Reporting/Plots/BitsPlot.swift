@@ -110,7 +110,8 @@ public struct BitsPlot: Sendable, Hashable {
                     let byMethod = zip(labels, lines).map { ($0, $1.points) }
                     guard !byMethod.isEmpty || baseline != nil else { continue }
                     let name = (models.count > 1 ? "\(model)-" : "") + "\(dataset)-\(MetricCatalog.heading(forKey: key))"
-                    let title = (models.count > 1 ? "\(model), " : "") + dataset
+                    let probe = MetricCatalog.split(key).group.map { " / \($0)" } ?? ""
+                    let title = (models.count > 1 ? "\(model), " : "") + dataset + probe
                     let unit = scale == 100 ? " (%)" : ""
                     out.append((name, BitsPlot(title: title, yLabel: MetricCatalog.heading(forKey: key) + unit,
                                                series: byMethod.map { Series(name: $0.0, points: $0.1.map { (bits: $0.0, value: $0.1) }) },
