@@ -3,32 +3,12 @@
 #include "dense_internal.h"
 #include "dense_kernels.h"
 #include "threads_pool.h"
+#include "half_internal.h"
 
 #include <stdatomic.h>
 #include <string.h>
 
 // MARK: - Scalar kernel
-
-/// IEEE half → float, exact for every input (subnormals, infinities, NaN payloads).
-static inline float half_to_float(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    const uint32_t exponent = (h >> 10) & 0x1fu;
-    const uint32_t mantissa = h & 0x3ffu;
-    uint32_t bits;
-    if (exponent == 0) {
-        // Zero or subnormal: mantissa·2⁻²⁴ is exact in f32.
-        float magnitude = (float)mantissa * 0x1p-24f;
-        memcpy(&bits, &magnitude, sizeof bits);
-        bits |= sign;
-    } else if (exponent == 31) {
-        bits = sign | 0x7f800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    }
-    float result;
-    memcpy(&result, &bits, sizeof result);
-    return result;
-}
 
 static inline float bf16_to_float(uint16_t b) {
     const uint32_t bits = (uint32_t)b << 16;
@@ -53,7 +33,7 @@ static void block_scalar(const lcb_dense_job *job, size_t o_begin, size_t o_end)
             }
             case LCB_DENSE_F16: {
                 const uint16_t *w = (const uint16_t *)job->w + o * in;
-                for (size_t i = 0; i < in; i++) sum += x[i] * half_to_float(w[i]);
+                for (size_t i = 0; i < in; i++) sum += x[i] * lcb_half_bits_to_float(w[i]);
                 break;
             }
             default: {

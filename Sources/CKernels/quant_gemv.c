@@ -25,6 +25,7 @@
 #include "quant_kernels.h"
 #include "dense_kernels.h"
 #include "threads_pool.h"
+#include "half_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -82,24 +83,6 @@ void lcb_quant_gemv_permute(const float *x, long in, int bits, long group_size, 
 
 // MARK: - Scalar twin
 
-static inline float half_bits_to_float(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
-    uint32_t bits;
-    if (exponent == 0) {
-        float magnitude = (float)mantissa * 0x1p-24f;
-        memcpy(&bits, &magnitude, sizeof bits);
-        bits |= sign;
-    } else if (exponent == 31) {
-        bits = sign | 0x7f800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 /// The horizontal sum of 16 lanes in the kernel's tree order.
 static inline float tree_sum16(const float *t) {
     float h8[8], h4[4];
@@ -136,7 +119,7 @@ static void gemv_rows_scalar(const gemv_job *job, long o_begin, long o_end) {
                         acc[t & 1][k] = fmaf(q, job->xp[base + 16 * j + k], acc[t & 1][k]);
                     }
             }
-            const float s = half_bits_to_float(sc[g]);
+            const float s = lcb_half_bits_to_float(sc[g]);
             for (int k = 0; k < 16; k++) {
                 const float a = acc[0][k] + acc[1][k];
                 total[k] = fmaf(s, a, total[k]);

@@ -4,6 +4,7 @@
 #pragma STDC FP_CONTRACT OFF
 #include "quant_kernels.h"
 #include "CKernels.h"
+#include "half_internal.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -76,35 +77,12 @@ void lcb_quant_unpack_codes(const uint32_t *words, long count, int bits, float *
     unpack_scalar(words, done, count, bits, out);
 }
 
-static float half_to_float_scalar(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
-    uint32_t exponent = (h >> 10) & 0x1Fu;
-    uint32_t mantissa = h & 0x3FFu;
-    uint32_t bits;
-    if (exponent == 0) {
-        if (mantissa == 0) {
-            bits = sign;
-        } else {  // subnormal: normalise
-            int e = -1;
-            do { e++; mantissa <<= 1; } while ((mantissa & 0x400u) == 0);
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((mantissa & 0x3FFu) << 13);
-        }
-    } else if (exponent == 0x1F) {
-        bits = sign | 0x7F800000u | (mantissa << 13);
-    } else {
-        bits = sign | ((exponent + 112u) << 23) | (mantissa << 13);
-    }
-    float f;
-    __builtin_memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
 void lcb_quant_half_to_float(const uint16_t *in, float *out, long n) {
     long done = 0;
 #if defined(__x86_64__)
     if (has_avx2_f16c()) done = half_to_float_f16c(in, out, n);
 #endif
-    for (long i = done; i < n; i++) out[i] = half_to_float_scalar(in[i]);
+    for (long i = done; i < n; i++) out[i] = lcb_half_bits_to_float(in[i]);
 }
 
 // ---------------------------------------------------------------- fused dequantization (KV blocks)
@@ -197,8 +175,8 @@ void lcb_quant_dequant_contiguous(const uint32_t *words, int bits, long first, l
     for (long i = done; i < n; i++) {
         long g = i / group_size;
         float q = (float)code_at(words, first + i, bits);
-        float product = q * half_to_float_scalar(scales[g]);
-        out[i] = product + half_to_float_scalar(minima[g]);
+        float product = q * lcb_half_bits_to_float(scales[g]);
+        out[i] = product + lcb_half_bits_to_float(minima[g]);
     }
 }
 
@@ -214,8 +192,8 @@ void lcb_quant_dequant_channels(const uint32_t *words, int bits, long first, lon
         long p = (r / rows_per_group) * width;
         for (long j = 0; j < width; j++) {
             float q = (float)code_at(words, first + r * width + j, bits);
-            float product = q * half_to_float_scalar(scales[p + j]);
-            out[r * width + j] = product + half_to_float_scalar(minima[p + j]);
+            float product = q * lcb_half_bits_to_float(scales[p + j]);
+            out[r * width + j] = product + lcb_half_bits_to_float(minima[p + j]);
         }
     }
 }
