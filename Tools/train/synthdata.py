@@ -137,25 +137,24 @@ def dense_labels(objects: list[dict], image: np.ndarray, patch: int) -> dict[str
     shape = np.zeros((grid, grid), np.int64)
     center = np.zeros((grid, grid), np.int64)
     geometry = np.zeros((grid, grid, 3), np.float32)
-    for gy in range(grid):
-        for gx in range(grid):
-            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
-            counts = [(block == i).sum() for i in range(len(objects))]
-            if counts and max(counts) >= 4:
-                o = objects[int(np.argmax(counts))]
-                color[gy, gx] = COLORS.index(o["color"]) + 1
-                shape[gy, gx] = SHAPES.index(o["shape"]) + 1
+    def owned_patches():
+        """(gy, gx, shape) for every patch whose pixels a shape owns (at least 4, the most of them)."""
+        for gy in range(grid):
+            for gx in range(grid):
+                block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
+                counts = [(block == i).sum() for i in range(len(objects))]
+                if counts and max(counts) >= 4:
+                    yield gy, gx, objects[int(np.argmax(counts))]
+
+    for gy, gx, o in owned_patches():
+        color[gy, gx] = COLORS.index(o["color"]) + 1
+        shape[gy, gx] = SHAPES.index(o["shape"]) + 1
     # Where the owning shape is, in the whole image: its centre (x, y) / size and radius / 9, on
     # every patch it owns. The other targets are local to a patch; these give each image token
     # its object's absolute position and size, which spatial and size questions compare.
     place = np.zeros((grid, grid, 3), np.float32)
-    for gy in range(grid):
-        for gx in range(grid):
-            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
-            counts = [(block == i).sum() for i in range(len(objects))]
-            if counts and max(counts) >= 4:
-                o = objects[int(np.argmax(counts))]
-                place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
+    for gy, gx, o in owned_patches():
+        place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
     # Relations of the owning shape to the scene's other shapes, one slot per shape kind (shapes are
     # unique in a scene): 0 = no such other shape, 1-4 = left/right/above/below by the generator's
     # clarity rule, 5 = not clear; sizes: 0 = none, 1 bigger (radius ≥ 2 more), 2 smaller, 3 similar.
@@ -164,20 +163,15 @@ def dense_labels(objects: list[dict], image: np.ndarray, patch: int) -> dict[str
     relation = np.zeros((grid, grid, len(SHAPES)), np.int64)
     sizes = np.zeros((grid, grid, len(SHAPES)), np.int64)
     codes = {"left": 1, "right": 2, "above": 3, "below": 4}
-    for gy in range(grid):
-        for gx in range(grid):
-            block = owner[gy * patch:(gy + 1) * patch, gx * patch:(gx + 1) * patch]
-            counts = [(block == i).sum() for i in range(len(objects))]
-            if counts and max(counts) >= 4:
-                o = objects[int(np.argmax(counts))]
-                for other in objects:
-                    if other is o:
-                        continue
-                    k = SHAPES.index(other["shape"])
-                    r = _relation(o, other)
-                    relation[gy, gx, k] = codes[r] if r else 5
-                    d = o["radius"] - other["radius"]
-                    sizes[gy, gx, k] = 1 if d >= 2 else 2 if d <= -2 else 3
+    for gy, gx, o in owned_patches():
+        for other in objects:
+            if other is o:
+                continue
+            k = SHAPES.index(other["shape"])
+            r = _relation(o, other)
+            relation[gy, gx, k] = codes[r] if r else 5
+            d = o["radius"] - other["radius"]
+            sizes[gy, gx, k] = 1 if d >= 2 else 2 if d <= -2 else 3
     for o in objects:
         gx = min(int(o["x"] // patch), grid - 1)
         gy = min(int(o["y"] // patch), grid - 1)
