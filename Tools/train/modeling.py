@@ -99,8 +99,8 @@ def new_model(config: LlavaConfig) -> LlavaForConditionalGeneration:
 def normalise_pixels(images: torch.Tensor) -> torch.Tensor:
     """uint8 (N, H, W, 3) → CLIP-normalised float (N, 3, H, W); the 48 px images need no resize."""
     x = images.permute(0, 3, 1, 2).float() / 255.0
-    mean = torch.tensor(CLIP_MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(CLIP_STD).view(1, 3, 1, 1)
+    mean = torch.tensor(CLIP_MEAN, device=x.device).view(1, 3, 1, 1)
+    std = torch.tensor(CLIP_STD, device=x.device).view(1, 3, 1, 1)
     return (x - mean) / std
 
 

@@ -166,7 +166,7 @@ def write_card(out: str, record: dict):
              "**synthetic proxy** of the named capability.",
              "",
              *ROLES.get(name, ["One cell of LLaVA-Gemma's ablation grid in miniature (LM size × vision tower × connector",
-                               "pretraining); the grid's models get equal, short stage-2 budgets. The grid table and its",
+                               "pretraining); the grid's models get equal stage-2 budgets. The grid table and its",
                                "comparison with LLaVA-Gemma's are in docs/training.md.", ""]),
              "## Architecture",
              "",
@@ -190,7 +190,7 @@ def write_card(out: str, record: dict):
              "seed 2, `--n 100` (`$EVAL`). Stage 2 adds every spatial and reasoning question the generator's rules allow on",
              "the training scenes (`synthdata.extra_samples`); evaluation uses only the generator's own questions.",
              "",
-             "| stage | what trains | state (shared by) | steps × batch | lr | wall time on the 2-core build machine |",
+             "| stage | what trains | state (shared by) | steps × batch | lr | wall time |",
              "|---|---|---|---|---|---|"]
     what = {"vision": "CLIP tower + per-patch heads (colour, shape, centre, offset/radius, owning shape's absolute x/y/radius)",
             "lm": "language model on the suite's text (no images)",
@@ -198,36 +198,57 @@ def write_card(out: str, record: dict):
             "instruct": "stage 2: projector + language model, vision frozen"}
     commands = {"vision": f"vision --size {spec['vision']}", "lm": f"lm --size {spec['lm']}",
                 "connector": f"connector --model {name}", "instruct": f"instruct --model {name}"}
+    def on_gpu(passes):
+        return [p for p in passes if p.get("device") == "cuda"]
+
     for stage, info in record["stages"].items():
         seconds = info.get("seconds")
         wall = f"{seconds / 60:.1f} min" if seconds is not None else "—"
+        gpu = on_gpu(info.get("passes") or [])
+        if gpu:
+            wall += f" ({sum(p['seconds'] for p in gpu) / 60:.1f} of them on the GPU)"
         lines.append(f"| `train.py {commands[stage]}` | {what[stage]} | `{info['state']}` | {info.get('steps')} × {info.get('batch')} | {info.get('lr')} | {wall} |")
     if not spec["connector_pretraining"]:
         lines += ["", "No connector pretraining: stage 1 is skipped and the projector starts from random initialisation in stage 2."]
     for stage, info in record["stages"].items():
         if info.get("passes"):
-            described = " then ".join(f"{p['steps']} steps at lr {p['lr']}" + (f" (probe weights {p['weights_arg']})" if p.get("weights_arg") else "")
+            def steps(p):
+                planned = p.get("schedule_steps") or p["steps"]
+                return f"{p['steps']} steps" if planned == p["steps"] else f"{p['steps']} of {planned} scheduled steps"
+            described = " then ".join(steps(p) + f" at lr {p['lr']}" + (f" (probe weights {p['weights_arg']})" if p.get("weights_arg") else "")
+                                      + (f" (vision tower tuned at {p['tune_vision']} × lr)" if p.get("tune_vision") else "")
+                                      + (" on the GPU" if p.get("device") == "cuda" else "")
                                       for p in info["passes"])
             lines += ["", f"Stage 2 ran in {len(info['passes'])} passes (each with its own warmup and cosine decay): {described}."]
     lines += ["", "Machine: the shared 2-core build machine while other helpers compiled Swift, `nice -n 19`, one torch",
               "thread per process (`LCB_TRAIN_THREADS=1`, two stages side by side); times are wall clock and would be",
-              "several times shorter on an idle machine.",
-              "", "Reproduce (from the repository root; see docs/training.md):", "", "```"]
+              "several times shorter on an idle machine."]
+    if any(on_gpu(info.get("passes") or []) for info in record["stages"].values()):
+        lines += ["Passes marked *on the GPU* ran with `--device cuda` on one NVIDIA H200 lent to a session (the `device`",
+                  "tool), side by side with the other models' passes (`Tools/train/gpu.sh`); there a step takes 0.03–0.06 s.",
+                  "A GPU run does not repeat bit for bit on the CPU; the same commands give a similar model."]
+    lines += ["", "Reproduce (from the repository root; see docs/training.md):", "", "```"]
     for stage, info in record["stages"].items():
         data = "--data $TRAIN" + (" --eval $EVAL" if stage in ("vision", "instruct") else "")
         if stage != "instruct":
             lines.append(f"nice -n 19 Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}")
             continue
         for number, step_pass in enumerate(info.get("passes") or [{"steps": info.get("steps"), "lr": info.get("lr")}]):
-            extra = f" --steps {step_pass['steps']} --lr {step_pass['lr']}" + (" --resume" if number else "")
+            planned = step_pass.get("schedule_steps") or step_pass["steps"]
+            extra = f" --steps {planned} --lr {step_pass['lr']}" + (" --resume" if number else "")
+            if planned != step_pass["steps"]:
+                extra += f" --stop-at {step_pass['steps']}"
+            if step_pass.get("tune_vision"):
+                extra += f" --tune-vision {step_pass['tune_vision']}"
             if step_pass.get("vision"):
                 extra += f" --vision {step_pass['vision']}"
             if step_pass.get("weights_arg"):
                 extra += f" --weights {step_pass['weights_arg']}"
-            lines.append(f"nice -n 19 Tools/.venv/bin/python Tools/train/train.py {commands[stage]} {data}{extra}")
+            device = " --device cuda" if step_pass.get("device") == "cuda" else ""
+            lines.append(f"nice -n 19 Tools/.venv/bin/python Tools/train/train.py{device} {commands[stage]} {data}{extra}")
     lines += [f"Tools/.venv/bin/python Tools/train/train.py export --model {name} --out {relative}",
               f"Tools/.venv/bin/python Tools/train/train.py evaluate --dir {relative} --eval $EVAL"
-              + ("" if name == "tiny-llava-gemma" else " --limit 50"), "```", ""]
+              + ("" if name.startswith("tiny-llava-") else " --limit 50"), "```", ""]
     last = record["stages"].get("instruct", {}).get("last") or {}
     forced = last.get("teacher_forced")
     lines += ["## Accuracy", ""]

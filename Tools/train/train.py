@@ -33,6 +33,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import synthdata  # noqa: E402
 import modeling  # noqa: E402
 
+# Where tensors live: `--device cuda` trains on a GPU (the device tool's machines); the saved states
+# are always CPU tensors, so a state trained on either loads on either.
+DEVICE = torch.device("cpu")
+
 FAMILY_PATH = os.environ.get("LCB_TRAIN_FAMILY") or \
     os.path.join(os.path.dirname(os.path.abspath(__file__)), "configs", "family.json")
 
@@ -137,6 +141,11 @@ def pad_batch(rows: list[tuple[list[int], list[int]]], pad: int, loss_on_prompt:
     return ids, mask, labels
 
 
+def on_device(tensors):
+    """A batch's tensors, moved to DEVICE."""
+    return tuple(t.to(DEVICE, non_blocking=True) for t in tensors)
+
+
 def shifted_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits[:, :-1].reshape(-1, logits.size(-1)), labels[:, 1:].reshape(-1), ignore_index=-100)
 
@@ -206,13 +215,17 @@ def architecture_of(fam: dict, lm: str) -> str:
 def build(fam: dict, work: str, lm: str, vision: str):
     tokenizer = load_tokenizer(work, architecture_of(fam, lm))
     config = modeling.llava_config(fam, lm, vision, tokenizer.get_vocab_size())
-    return modeling.new_model(config), tokenizer
+    return modeling.new_model(config).to(DEVICE), tokenizer
 
 
 def load_part(module: torch.nn.Module, path: str):
     if not os.path.exists(path):
         sys.exit(f"{path}: missing; train that stage first (see docs/training.md)")
-    module.load_state_dict(torch.load(path, weights_only=True))
+    module.load_state_dict(torch.load(path, weights_only=True, map_location="cpu"))
+
+
+def save_part(module: torch.nn.Module, path: str):
+    torch.save({k: v.detach().cpu() for k, v in module.state_dict().items()}, path)
 
 
 @torch.no_grad()
@@ -220,7 +233,7 @@ def all_features(model, suite: Suite, batch: int = 256) -> torch.Tensor:
     model.eval()
     out = []
     for start in range(0, len(suite.images), batch):
-        pixels = modeling.normalise_pixels(torch.from_numpy(suite.images[start:start + batch]))
+        pixels = modeling.normalise_pixels(torch.from_numpy(suite.images[start:start + batch]).to(DEVICE))
         out.append(modeling.vision_features(model, pixels))
     return torch.cat(out)
 
@@ -282,7 +295,7 @@ def conversation_batch(suite: Suite, indices: list[int], rng: random.Random, pad
 
 
 def image_embeds(model, features: torch.Tensor, suite: Suite, indices: list[int]) -> torch.Tensor:
-    rows = torch.tensor([suite.index[suite.samples[i].image] for i in indices])
+    rows = torch.tensor([suite.index[suite.samples[i].image] for i in indices], device=features.device)
     return model.model.multi_modal_projector(features[rows])
 
 
@@ -296,7 +309,7 @@ def teacher_forced(model, suite: Suite, features: torch.Tensor, pad: int, limit_
         correct = 0
         for start in range(0, len(members), 64):
             chunk = members[start:start + 64]
-            ids, mask, labels = lm_batch(suite, chunk, random.Random(0), pad, fixed_variant=True)
+            ids, mask, labels = on_device(lm_batch(suite, chunk, random.Random(0), pad, fixed_variant=True))
             logits = modeling.language_logits(model, ids, mask, image_embeds(model, features, suite, chunk))
             predicted = logits[:, :-1].argmax(-1)
             target = labels[:, 1:]
@@ -359,10 +372,10 @@ class DenseHeads(torch.nn.Module):
         for key in ["color", "shape", "center"]:
             out[key] = round(100.0 * float((getattr(self, key)(features).argmax(-1) == labels[key]).float().mean()), 2)
         where = labels["center"].bool()
-        error = (self.geometry(features)[where] - labels["geometry"][where]).abs().mean(0) * torch.tensor([12, 12, 9])
+        error = (self.geometry(features)[where] - labels["geometry"][where]).abs().mean(0) * torch.tensor([12, 12, 9], device=features.device)
         out["center_error_px"] = [round(float(e), 2) for e in error]
         owned = labels["color"] > 0
-        error = (self.place(features)[owned] - labels["place"][owned]).abs().mean(0) * torch.tensor([48, 48, 9])
+        error = (self.place(features)[owned] - labels["place"][owned]).abs().mean(0) * torch.tensor([48, 48, 9], device=features.device)
         out["place_error_px"] = [round(float(e), 2) for e in error]
         if self.relations:
             for key, classes in (("relation", 6), ("sizes", 4)):
@@ -384,11 +397,12 @@ def stage_vision(args):
         load_part(tower, os.path.join(args.work, f"vision-{args.init}.pt"))
     cfg = dict(cfg, lr=args.lr or cfg["lr"])
     heads = DenseHeads(fam["vision"][args.size]["hidden_size"], cfg.get("place_weight", 1.0),
-                       fam["vision"][args.size].get("relations", False))
+                       fam["vision"][args.size].get("relations", False)).to(DEVICE)
     train, held = Suite(args.data, args.work), Suite(args.eval, args.work)
     labels, held_labels = train.dense(), held.dense()
-    held_pixels = modeling.normalise_pixels(torch.from_numpy(held.images[:512]))
-    held_labels = {k: v[:512] for k, v in held_labels.items()}
+    labels = {k: v.to(DEVICE) for k, v in labels.items()}
+    held_pixels = modeling.normalise_pixels(torch.from_numpy(held.images[:512]).to(DEVICE))
+    held_labels = {k: v[:512].to(DEVICE) for k, v in held_labels.items()}
     params = list(tower.parameters()) + list(heads.parameters())
     optimizer = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.01)
     begin = time.time()
@@ -397,8 +411,9 @@ def stage_vision(args):
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
         rows = torch.tensor([rng.randrange(len(train.paths)) for _ in range(cfg["batch"])])
-        pixels = modeling.normalise_pixels(torch.from_numpy(train.images[rows.numpy()]))
+        pixels = modeling.normalise_pixels(torch.from_numpy(train.images[rows.numpy()]).to(DEVICE))
         features = modeling.vision_features(model, pixels)
+        rows = rows.to(DEVICE)
         losses = heads.loss(features, {k: v[rows] for k, v in labels.items()})
         total = sum(losses.values())
         optimizer.zero_grad()
@@ -407,10 +422,10 @@ def stage_vision(args):
         if step % args.log_every == 0 or step == steps - 1:
             with torch.no_grad():
                 accuracy = heads.accuracy(modeling.vision_features(model, held_pixels), held_labels)
-            record = {"step": step, "loss": round(float(total), 4), "held_out": accuracy, "seconds": round(time.time() - begin)}
+            record = {"step": step, "loss": round(total.item(), 4), "held_out": accuracy, "seconds": round(time.time() - begin)}
             history.append(record)
             print(json.dumps(record), flush=True)
-    torch.save(tower.state_dict(), os.path.join(args.work, f"vision-{args.size}.pt"))
+    save_part(tower, os.path.join(args.work, f"vision-{args.size}.pt"))
     write_log(args.work, f"vision-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "init": args.init,
                                                  "seconds": round(time.time() - begin), "history": history,
                                                  "parameters": sum(p.numel() for p in tower.parameters())})
@@ -433,16 +448,16 @@ def stage_lm(args):
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
-        ids, mask, labels = lm_batch(train, draw(train, rng, cfg["batch"]), rng, pad, text_only=True)
+        ids, mask, labels = on_device(lm_batch(train, draw(train, rng, cfg["batch"]), rng, pad, text_only=True))
         loss = shifted_loss(modeling.language_logits(model, ids, mask, None), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if step % args.log_every == 0 or step == steps - 1:
-            record = {"step": step, "loss": round(float(loss), 4), "seconds": round(time.time() - begin)}
+            record = {"step": step, "loss": round(loss.item(), 4), "seconds": round(time.time() - begin)}
             history.append(record)
             print(json.dumps(record), flush=True)
-    torch.save(lm.state_dict(), os.path.join(args.work, f"lm-{args.size}.pt"))
+    save_part(lm, os.path.join(args.work, f"lm-{args.size}.pt"))
     write_log(args.work, f"lm-{args.size}", {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
                                              "seconds": round(time.time() - begin), "history": history,
                                              "parameters": sum(p.numel() for p in lm.parameters())})
@@ -482,19 +497,50 @@ def stage_connector(args):
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
         indices = draw(train, rng, cfg["batch"], probes=["captioning", "toxicity"])
-        ids, mask, labels = lm_batch(train, indices, rng, pad)
+        ids, mask, labels = on_device(lm_batch(train, indices, rng, pad))
         loss = shifted_loss(modeling.language_logits(model, ids, mask, image_embeds(model, features, train, indices)), labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         if step % args.log_every == 0 or step == steps - 1:
-            record = {"step": step, "loss": round(float(loss), 4), "seconds": round(time.time() - begin)}
+            record = {"step": step, "loss": round(loss.item(), 4), "seconds": round(time.time() - begin)}
             history.append(record)
             print(json.dumps(record), flush=True)
     name = connector_name(spec)
-    torch.save(projector.state_dict(), os.path.join(args.work, f"{name}.pt"))
+    save_part(projector, os.path.join(args.work, f"{name}.pt"))
     write_log(args.work, name, {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"],
                                 "seconds": round(time.time() - begin), "history": history})
+
+
+PLAN_STEPS = 100  # steps timed before a --plan-group run fixes its length
+
+
+def planned_steps(args, steps: int, elapsed: float) -> int:
+    """The step count that fits --max-seconds for the slowest run of a --plan-group.
+
+    Runs sharing one GPU slow each other down by an amount known only once they run. Each run of
+    a group writes its time per step after PLAN_STEPS steps and waits (at most 120 s) for the
+    others; all then take the same count (at most --steps), so a grid trained side by side keeps
+    an equal step budget and still ends inside --max-seconds, with its full cosine schedule.
+    """
+    os.makedirs(args.plan_group, exist_ok=True)
+    scratch = os.path.join(os.path.dirname(os.path.abspath(args.plan_group)), f".plan-{args.model}-{os.getpid()}")
+    with open(scratch, "w") as handle:
+        handle.write(str(elapsed / PLAN_STEPS))
+    os.replace(scratch, os.path.join(args.plan_group, args.model))  # whole, never half written
+    waited = time.time()
+    while len(os.listdir(args.plan_group)) < args.plan_size and time.time() - waited < 120:
+        time.sleep(0.5)
+    rates = []
+    for name in sorted(os.listdir(args.plan_group)):
+        with open(os.path.join(args.plan_group, name)) as handle:
+            rates.append(float(handle.read() or "nan"))
+    slowest = max(r for r in rates if r == r)
+    left = args.max_seconds - slowest * PLAN_STEPS  # the same for every run of the group
+    fitted = PLAN_STEPS + int(0.85 * left / slowest)  # 15 % for held-out evaluations and noise
+    planned = max(PLAN_STEPS + 1, min(steps, fitted))
+    print(json.dumps({"plan": {"runs": len(rates), "slowest_s_per_step": round(slowest, 4), "steps": planned}}), flush=True)
+    return planned
 
 
 def stage_instruct(args):
@@ -515,66 +561,100 @@ def stage_instruct(args):
     rng = setup(cfg["seed"])
     model, tokenizer = build(fam, args.work, spec["lm"], spec["vision"])
     load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
-    load_part(model.model.language_model, os.path.join(args.work, f"lm-{spec['lm']}.pt"))
-    if spec["connector_pretraining"] and not args.resume:  # a resumed pass loads the projector below
-        load_part(model.model.multi_modal_projector, os.path.join(args.work, connector_name(spec) + ".pt"))
+    if not args.resume:  # a resumed pass loads the language model and projector below
+        load_part(model.model.language_model, os.path.join(args.work, f"lm-{spec['lm']}.pt"))
+        if spec["connector_pretraining"]:
+            load_part(model.model.multi_modal_projector, os.path.join(args.work, connector_name(spec) + ".pt"))
     previous = None
+    tune = args.tune_vision > 0  # the tower trains too, at tune_vision × the stage's lr
     if args.resume:
         # A second stage-2 pass (its own warmup and cosine) from the saved end of the first; the
-        # (frozen) vision tower is the stage's, which a pass may have changed (see docs/training.md).
+        # (frozen) vision tower is the stage's, which a pass may have changed (see docs/training.md),
+        # unless an earlier pass tuned it: then the saved tower is the model's own.
         load_part(model, os.path.join(args.work, f"model-{args.model}.pt"))
-        load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
         previous = read_log(args.work, f"model-{args.model}")
+        if not (previous or {}).get("vision_tuned"):
+            load_part(model.model.vision_tower, os.path.join(args.work, f"vision-{spec['vision']}.pt"))
+    tuned = tune or bool(previous and previous.get("vision_tuned"))
     architecture = architecture_of(fam, spec["lm"])
     train = Suite(args.data, args.work, tokenizer, architecture, extra=not args.no_extra)
     held = Suite(args.eval, args.work, tokenizer, architecture)
     features, held_features = all_features(model, train), all_features(model, held)
     pad = fam_pad(architecture)
-    for p in model.model.vision_tower.parameters():
-        p.requires_grad_(False)
+    tower = list(model.model.vision_tower.parameters())
+    for p in tower:
+        p.requires_grad_(tune)
     trainable = list(model.model.multi_modal_projector.parameters()) + list(model.model.language_model.parameters())
-    optimizer = torch.optim.AdamW(trainable, lr=cfg["lr"], weight_decay=0.01)
+    groups = [{"params": trainable, "scale": 1.0}] + ([{"params": tower, "scale": args.tune_vision}] if tune else [])
+    optimizer = torch.optim.AdamW(groups, lr=cfg["lr"], weight_decay=0.01)
+    if tune:
+        trainable = trainable + tower
+
+    def embeds_for(indices: list[int]) -> torch.Tensor:
+        if not tune:
+            return image_embeds(model, features, train, indices)
+        rows = [train.index[train.samples[i].image] for i in indices]
+        pixels = modeling.normalise_pixels(torch.from_numpy(train.images[rows]).to(DEVICE))
+        return model.model.multi_modal_projector(modeling.vision_features(model, pixels))
+
+    def held_out() -> dict:
+        nonlocal held_features
+        if tune:  # the tower moved: its features too
+            held_features = all_features(model, held)
+        return teacher_forced(model, held, held_features, pad)
+
     begin = time.time()
     history = []
     model.train()
+    schedule = steps  # the length the cosine decay is laid out for (an early stop keeps it)
     stop_file = os.path.join(args.work, f"stop-{args.model}")
     for step in range(steps):
-        if os.path.exists(stop_file):  # an early stop on request: save what is trained so far
-            print(f"stopping at step {step}: {stop_file} exists", flush=True)
-            os.remove(stop_file)
-            steps = step
+        if args.plan_group and step == PLAN_STEPS:
+            steps = schedule = planned_steps(args, steps, time.time() - begin)
+        if step >= steps:  # the plan shortened the run
+            break
+        # An early stop on request (a stop file, or --max-seconds spent): save what is trained so far.
+        late = args.max_seconds and time.time() - begin > args.max_seconds
+        if os.path.exists(stop_file) or late or step == args.stop_at:
+            print(f"stopping at step {step}: " + ("--max-seconds spent" if late else "--stop-at" if step == args.stop_at
+                                                  else f"{stop_file} exists"), flush=True)
+            if os.path.exists(stop_file):
+                os.remove(stop_file)
+            schedule, steps = steps, step
             break
         for group in optimizer.param_groups:
-            group["lr"] = cosine(step, steps, cfg["lr"])
+            group["lr"] = cosine(step, steps, cfg["lr"]) * group["scale"]
         indices = draw(train, rng, cfg["batch"], probe_weights=weights)
         if turns > 1:
-            ids, mask, labels = conversation_batch(train, indices, rng, pad, turns)
+            ids, mask, labels = on_device(conversation_batch(train, indices, rng, pad, turns))
         else:
-            ids, mask, labels = lm_batch(train, indices, rng, pad)
-        loss = shifted_loss(modeling.language_logits(model, ids, mask, image_embeds(model, features, train, indices)), labels)
+            ids, mask, labels = on_device(lm_batch(train, indices, rng, pad))
+        loss = shifted_loss(modeling.language_logits(model, ids, mask, embeds_for(indices)), labels)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)
         optimizer.step()
         if (step + 1) % args.eval_every == 0 or step == steps - 1:
-            record = {"step": step + 1, "loss": round(float(loss), 4), "seconds": round(time.time() - begin),
-                      "teacher_forced": teacher_forced(model, held, held_features, pad)}
+            record = {"step": step + 1, "loss": round(loss.item(), 4), "seconds": round(time.time() - begin),
+                      "teacher_forced": held_out()}
             history.append(record)
             print(json.dumps(record), flush=True)
         elif step % args.log_every == 0:
-            print(json.dumps({"step": step, "loss": round(float(loss), 4), "seconds": round(time.time() - begin)}), flush=True)
+            print(json.dumps({"step": step, "loss": round(loss.item(), 4), "seconds": round(time.time() - begin)}), flush=True)
     if not history or history[-1]["step"] != steps:
-        history.append({"step": steps, "loss": round(float(loss), 4), "seconds": round(time.time() - begin),
-                        "teacher_forced": teacher_forced(model, held, held_features, pad)})
+        history.append({"step": steps, "loss": round(loss.item(), 4), "seconds": round(time.time() - begin),
+                        "teacher_forced": held_out()})
         print(json.dumps(history[-1]), flush=True)
-    torch.save(model.state_dict(), os.path.join(args.work, f"model-{args.model}.pt"))
+    save_part(model, os.path.join(args.work, f"model-{args.model}.pt"))
     record = {"steps": steps, "batch": cfg["batch"], "lr": cfg["lr"], "turns": turns, "seconds": round(time.time() - begin),
-              "weights": weights, "weights_arg": args.weights, "vision": args.vision,
+              "schedule_steps": schedule, "weights": weights, "weights_arg": args.weights, "vision": args.vision,
+              "device": DEVICE.type,
+              "tune_vision": args.tune_vision, "vision_tuned": tuned,
               "history": history, "parameters": modeling.parameter_counts(model)}
     if previous is not None:
-        record["passes"] = previous.get("passes", [{k: previous.get(k) for k in ("steps", "lr", "seconds", "weights_arg", "vision")}])
-        record["passes"].append({"steps": steps, "lr": cfg["lr"], "seconds": record["seconds"], "weights_arg": args.weights,
-                                 "vision": args.vision})
+        keys = ("steps", "schedule_steps", "lr", "seconds", "weights_arg", "vision", "device", "tune_vision")
+        record["passes"] = previous.get("passes", [{k: previous.get(k) for k in keys}])
+        record["passes"].append({k: record[k] for k in keys})
         record["steps"] = sum(p["steps"] for p in record["passes"])
         record["seconds"] = sum(p["seconds"] for p in record["passes"])
         offset = previous["steps"]
@@ -585,6 +665,7 @@ def stage_instruct(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", default=".train", help="folder for intermediate states and logs")
+    parser.add_argument("--device", default="cpu", help="torch device to train on: cpu (default) or cuda")
     sub = parser.add_subparsers(dest="stage", required=True)
     p = sub.add_parser("tokenizer"); p.add_argument("--data", required=True); p.add_argument("--merges", type=int, default=300)
     p = sub.add_parser("vision"); p.add_argument("--size", choices=["s", "l"], required=True)
@@ -602,6 +683,12 @@ def main():
     p.add_argument("--weights", default="", help="override probe weights, e.g. spatial=8,reasoning=6")
     p.add_argument("--turns", type=int, default=0, help="question-answer turns per image and row (default: the stage's)")
     p.add_argument("--no-extra", action="store_true", help="train on the generator's questions only (no extra_samples)")
+    p.add_argument("--tune-vision", type=float, default=0.0,
+                   help="train the vision tower too, at this multiple of the lr (default 0: frozen, as LLaVA)")
+    p.add_argument("--max-seconds", type=float, default=0.0, help="stop early and save after this many seconds")
+    p.add_argument("--stop-at", type=int, default=-1, help="stop after this many steps, keeping the decay laid out for --steps")
+    p.add_argument("--plan-group", default="", help="a folder shared by runs trained side by side (see planned_steps)")
+    p.add_argument("--plan-size", type=int, default=1, help="how many runs share --plan-group")
     p = sub.add_parser("export"); p.add_argument("--model", required=True); p.add_argument("--out", required=True)
     p = sub.add_parser("evaluate"); p.add_argument("--dir", required=True); p.add_argument("--eval", required=True)
     p.add_argument("--limit", type=int, default=100, help="samples per probe")
@@ -610,6 +697,8 @@ def main():
         p.add_argument("--steps", type=int, default=0, help="override the stage's step count (short runs)")
         p.add_argument("--log-every", type=int, default=50)
     args = parser.parse_args()
+    global DEVICE
+    DEVICE = torch.device(args.device)
     os.makedirs(args.work, exist_ok=True)
     if args.stage in ("export", "evaluate", "table"):
         import publish
