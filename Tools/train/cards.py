@@ -18,7 +18,9 @@ markers gets the section appended. Standard library only:
 """
 
 import argparse
+import gzip
 import json
+import math
 import pathlib
 import sys
 
@@ -67,9 +69,42 @@ def fmt(value, digits=1):
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def table(cells, label_of, baseline_label="fp16"):
-    header = "| " + " | ".join(["compression"] + [p for p, _ in QA] + ["QA mean", "caption CIDEr-D", "KV bytes/token", "weight bytes"]) + " |"
-    lines = [header, "|" + "---|" * 1 + "---:|" * (len(QA) + 4)]
+def answer_changes(spec):
+    """{(model, compression): (right→wrong, wrong→right)} of the QA answers against FP16, from samples.jsonl.gz."""
+    path = ROOT / "Reports" / spec / "samples.jsonl.gz"
+    if not path.exists():
+        return {}
+    probes = {p for p, _ in QA}
+    correct = {}
+    with gzip.open(path, "rt") as handle:
+        for line in handle:
+            sample = json.loads(line)
+            if sample["probe"] in probes and "correct" in sample.get("components", {}):
+                correct[(sample["model"], sample["compression"], sample["probe"], sample["sample"])] = sample["components"]["correct"]
+    out = {}
+    for (model, compression, probe, name), right in correct.items():
+        base = correct.get((model, "fp16", probe, name))
+        if compression == "fp16" or base is None:
+            continue
+        worse, better = out.get((model, compression), (0, 0))
+        out[(model, compression)] = (worse + (base and not right), better + (right and not base))
+    return out
+
+
+def mcnemar(worse, better):
+    """Exact two-sided McNemar p-value: the discordant answers against a fair coin."""
+    n = worse + better
+    if n == 0:
+        return 1.0
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(worse, better) + 1)) / 2 ** n)
+
+
+def table(cells, label_of, baseline_label="fp16", changes=None):
+    columns = ["compression"] + [p for p, _ in QA] + ["QA mean", "caption CIDEr-D", "KV bytes/token", "weight bytes"]
+    if changes is not None:
+        columns.append("QA answers vs FP16: right→wrong / wrong→right (McNemar p)")
+    header = "| " + " | ".join(columns) + " |"
+    lines = [header, "|" + "---|" * 1 + "---:|" * (len(columns) - 1)]
     base = next((row(c) for c in cells if label_of(c) == baseline_label), None)
     for cell in cells:
         values, mean, cider = row(cell)
@@ -81,9 +116,12 @@ def table(cells, label_of, baseline_label="fp16"):
         mean_delta = "" if base is None or label_of(cell) == baseline_label or mean is None or base[1] is None \
             else f" ({mean - base[1]:+.1f})"
         kv, weights = cell.get("kv_bytes_per_token"), cell.get("weight_bytes")
-        lines.append("| " + " | ".join([label_of(cell)] + shown + [
-            fmt(mean) + mean_delta, fmt(cider, 2), "—" if kv is None else f"{kv:,.0f}",
-            "—" if weights is None else f"{weights:,}"]) + " |")
+        shown += [fmt(mean) + mean_delta, fmt(cider, 2), "—" if kv is None else f"{kv:,.0f}",
+                  "—" if weights is None else f"{weights:,}"]
+        if changes is not None:
+            flips = changes.get((cell["model"], cell["compression"]))
+            shown.append("—" if flips is None else f"{flips[0]} / {flips[1]} ({mcnemar(*flips):.2g})")
+        lines.append("| " + " | ".join([label_of(cell)] + shown) + " |")
     return "\n".join(lines)
 
 
@@ -110,6 +148,7 @@ def place(card, body):
 
 def model_card_sections(results):
     out = {}
+    changes = answer_changes("model-card")
     cells = [c for c in results["cells"] if c.get("dataset") == "held-out"]
     # FP16 first, then the order Specs/model-card.yaml lists them in.
     order = ["fp16", "kv-uniform-2", "kv-kivi-4", "kv-kivi-2", "w-rtn-2-channel", "w-rtn-4-group"]
@@ -125,7 +164,11 @@ use the `prefix` regime (the prompt through the image is stored quantized and th
 prefilled against it). Chance: {", ".join(f"{p} {CHANCE[p]}" for p, _ in QA)}. Report:
 `Reports/model-card/`.
 
-{table(mine, lambda c: c["compression"])}
+{table(mine, lambda c: c["compression"], changes=changes)}
+
+The last column counts, of the {6 * samples if isinstance(samples, int) else "?"} question-answer samples, those whose correctness
+changed against FP16 either way, with the exact McNemar test of the two counts (a small p: the
+setting really costs accuracy; a large one: the changes are noise).
 
 Settings: `kv-uniform-2` = 2-bit uniform, one scale per tensor; `kv-kivi-4`/`kv-kivi-2` = KIVI
 (keys per channel, values per token) in groups of 16 with a 16-token full-precision window;
