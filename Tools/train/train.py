@@ -141,6 +141,11 @@ def pad_batch(rows: list[tuple[list[int], list[int]]], pad: int, loss_on_prompt:
     return ids, mask, labels
 
 
+def pixels_on_device(images: np.ndarray) -> torch.Tensor:
+    """uint8 images (N, H, W, 3), CLIP-normalised on DEVICE."""
+    return modeling.normalise_pixels(torch.from_numpy(images).to(DEVICE))
+
+
 def on_device(tensors):
     """A batch's tensors, moved to DEVICE."""
     return tuple(t.to(DEVICE, non_blocking=True) for t in tensors)
@@ -233,8 +238,7 @@ def all_features(model, suite: Suite, batch: int = 256) -> torch.Tensor:
     model.eval()
     out = []
     for start in range(0, len(suite.images), batch):
-        pixels = modeling.normalise_pixels(torch.from_numpy(suite.images[start:start + batch]).to(DEVICE))
-        out.append(modeling.vision_features(model, pixels))
+        out.append(modeling.vision_features(model, pixels_on_device(suite.images[start:start + batch])))
     return torch.cat(out)
 
 
@@ -401,7 +405,7 @@ def stage_vision(args):
     train, held = Suite(args.data, args.work), Suite(args.eval, args.work)
     labels, held_labels = train.dense(), held.dense()
     labels = {k: v.to(DEVICE) for k, v in labels.items()}
-    held_pixels = modeling.normalise_pixels(torch.from_numpy(held.images[:512]).to(DEVICE))
+    held_pixels = pixels_on_device(held.images[:512])
     held_labels = {k: v[:512].to(DEVICE) for k, v in held_labels.items()}
     params = list(tower.parameters()) + list(heads.parameters())
     optimizer = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.01)
@@ -411,8 +415,7 @@ def stage_vision(args):
         for group in optimizer.param_groups:
             group["lr"] = cosine(step, steps, cfg["lr"])
         rows = torch.tensor([rng.randrange(len(train.paths)) for _ in range(cfg["batch"])])
-        pixels = modeling.normalise_pixels(torch.from_numpy(train.images[rows.numpy()]).to(DEVICE))
-        features = modeling.vision_features(model, pixels)
+        features = modeling.vision_features(model, pixels_on_device(train.images[rows.numpy()]))
         rows = rows.to(DEVICE)
         losses = heads.loss(features, {k: v[rows] for k, v in labels.items()})
         total = sum(losses.values())
@@ -594,8 +597,7 @@ def stage_instruct(args):
         if not tune:
             return image_embeds(model, features, train, indices)
         rows = [train.index[train.samples[i].image] for i in indices]
-        pixels = modeling.normalise_pixels(torch.from_numpy(train.images[rows]).to(DEVICE))
-        return model.model.multi_modal_projector(modeling.vision_features(model, pixels))
+        return model.model.multi_modal_projector(modeling.vision_features(model, pixels_on_device(train.images[rows])))
 
     def held_out() -> dict:
         nonlocal held_features
@@ -665,7 +667,7 @@ def stage_instruct(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", default=".train", help="folder for intermediate states and logs")
-    parser.add_argument("--device", default="cpu", help="torch device to train on: cpu (default) or cuda")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"], help="where to train (default cpu)")
     sub = parser.add_subparsers(dest="stage", required=True)
     p = sub.add_parser("tokenizer"); p.add_argument("--data", required=True); p.add_argument("--merges", type=int, default=300)
     p = sub.add_parser("vision"); p.add_argument("--size", choices=["s", "l"], required=True)
