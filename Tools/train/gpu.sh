@@ -19,7 +19,8 @@
 # back in fp16 as $OUT/states-N.tar (under 16 MiB each) with $OUT/logs.tar.gz.
 #
 # `unpack` puts the returned states and logs into WORK (default .train), keeping the states it
-# replaces as model-MODEL.prev.pt. Session 3's two grid passes, for example:
+# replaces as model-MODEL.prev.pt. Session 3 ran its two GPU passes with a first version of this
+# script (the same train.py options); with this one they are:
 #   pack .gpu lm-s-vis-s-pre … ; run .gpu 330 10000 -- lm-s-vis-s-pre …            (pass 1)
 #   pack .gpu …; run .gpu 230 5000 --resume --lr 1e-3 --weights spatial=6,reasoning=6 -- …  (pass 2)
 set -euo pipefail

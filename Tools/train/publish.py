@@ -225,7 +225,7 @@ def write_card(out: str, record: dict):
               "several times shorter on an idle machine."]
     if any(on_gpu(info.get("passes") or []) for info in record["stages"].values()):
         lines += ["Passes marked *on the GPU* ran with `--device cuda` on one NVIDIA H200 lent to a session (the `device`",
-                  "tool), side by side with the other models' passes (`Tools/train/gpu.sh`); there a step takes 0.03–0.06 s.",
+                  "tool), side by side with the other models' passes, as `Tools/train/gpu.sh` runs them; there a step took 0.03–0.06 s.",
                   "A GPU run does not repeat bit for bit on the CPU; the same commands give a similar model."]
     lines += ["", "Reproduce (from the repository root; see docs/training.md):", "", "```"]
     for stage, info in record["stages"].items():
