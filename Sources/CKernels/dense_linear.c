@@ -98,14 +98,10 @@ static lcb_dense_block_fn block_for(int isa, int dtype) {
 typedef struct {
     lcb_dense_job job;
     lcb_dense_block_fn block;
-    size_t chunk;
 } dense_region;
 
-static void dense_task(void *context, size_t task) {
+static void dense_range(void *context, size_t begin, size_t end) {
     const dense_region *region = (const dense_region *)context;
-    const size_t begin = task * region->chunk;
-    size_t end = begin + region->chunk;
-    if (end > region->job.out) end = region->job.out;
     region->block(&region->job, begin, end);
 }
 
@@ -129,11 +125,7 @@ void lcb_dense_linear_with(const float *x, size_t rows, const void *weights, int
     // Chunks are multiples of 16 outputs: whole 4-output tiles (results would not change
     // otherwise, but the tiles stay full) and, in prefill, whole 64-byte lines of each y row, so
     // two threads do not write into the same cache line.
-    const size_t tasks_wanted = (size_t)threads * TASKS_PER_THREAD;
-    size_t chunk = (out_features + tasks_wanted - 1) / tasks_wanted;
-    chunk = (chunk + 15) & ~(size_t)15;
-    region.chunk = chunk;
-    lcb_threads_run((out_features + chunk - 1) / chunk, dense_task, &region, threads);
+    lcb_threads_run_ranges(out_features, 16, TASKS_PER_THREAD, dense_range, &region, threads);
 }
 
 void lcb_dense_linear(const float *x, size_t rows, const void *weights, int dtype,

@@ -283,15 +283,11 @@ typedef void (*gemv_rows_fn)(const gemv_job *job, long o_begin, long o_end);
 typedef struct {
     gemv_job job;
     gemv_rows_fn rows;
-    long chunk;
-    long out;
 } gemv_region;
 
-static void gemv_task(void *context, size_t task) {
+static void gemv_range(void *context, size_t begin, size_t end) {
     const gemv_region *region = (const gemv_region *)context;
-    const long begin = (long)task * region->chunk;
-    const long end = begin + region->chunk < region->out ? begin + region->chunk : region->out;
-    region->rows(&region->job, begin, end);
+    region->rows(&region->job, (long)begin, (long)end);
 }
 
 void lcb_quant_gemv(const float *x, long in, const uint32_t *words, long row_words, int bits,
@@ -306,7 +302,6 @@ void lcb_quant_gemv(const float *x, long in, const uint32_t *words, long row_wor
         .job = { xp, sums, in, (const uint8_t *)words, row_words * 4, bits, scales, zeros, group_size,
                  groups_per_row, param_stride, y },
         .rows = gemv_rows_scalar,
-        .out = out,
     };
 #if defined(__x86_64__)
     if (isa == LCB_DENSE_ISA_AVX512) region.rows = gemv_rows_avx512;
@@ -318,9 +313,5 @@ void lcb_quant_gemv(const float *x, long in, const uint32_t *words, long row_wor
     }
     // Chunks of whole 4-row tiles (multiples of 16 outputs, as in the dense kernels), about four
     // per thread, handed out dynamically: a thread the OS deschedules does less of the work.
-    const long wanted = (long)threads * 4;
-    long chunk = (out + wanted - 1) / wanted;
-    chunk = (chunk + 15) & ~15L;
-    region.chunk = chunk;
-    lcb_threads_run((size_t)((out + chunk - 1) / chunk), gemv_task, &region, threads);
+    lcb_threads_run_ranges((size_t)out, 16, 4, gemv_range, &region, threads);
 }

@@ -205,6 +205,31 @@ static void run_region(size_t task_count, lcb_task_fn fn, void *context, int thr
     }
 }
 
+typedef struct {
+    lcb_range_fn fn;
+    void *context;
+    size_t chunk;
+    size_t total;
+} range_context;
+
+static void run_range_task(void *context, size_t task) {
+    const range_context *range = (const range_context *)context;
+    const size_t begin = task * range->chunk;
+    const size_t end = range->total - begin < range->chunk ? range->total : begin + range->chunk;
+    range->fn(range->context, begin, end);
+}
+
+void lcb_threads_run_ranges(size_t total, size_t align, size_t tasks_per_thread, lcb_range_fn fn,
+                            void *context, int max_threads) {
+    if (total == 0) return;
+    const int threads = max_threads > 0 ? max_threads : lcb_threads_count();
+    const size_t wanted = (size_t)threads * (tasks_per_thread ? tasks_per_thread : 1);
+    size_t chunk = (total + wanted - 1) / wanted;
+    if (align > 1) chunk = (chunk + align - 1) / align * align;
+    range_context range = { fn, context, chunk, total };
+    lcb_threads_run((total + chunk - 1) / chunk, run_range_task, &range, threads);
+}
+
 void lcb_threads_run(size_t task_count, lcb_task_fn fn, void *context, int max_threads) {
     if (task_count == 0) return;
     int threads = max_threads > 0 ? max_threads : lcb_threads_count();

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 import TestSupport
@@ -294,6 +295,37 @@ let supportedInstructionSets = KernelInstructionSet.allCases.filter(\.isSupporte
             KernelThreads.parallelFor(columns) { c in cells[r * columns + c] += r * columns + c + 1 }
         }
         #expect(Array(cells) == Array(1...(rows * columns)))
+    }
+}
+
+/// `lcb_threads_run_ranges`, the chunking the dense and packed kernels share: chunks of `align`
+/// multiples, about `perThread` per thread, that tile `[0, total)` once.
+@Suite struct KernelRangesTests {
+    @Test(arguments: [
+        (1000, 16, 4, 2, [128, 128, 128, 128, 128, 128, 128, 104]),
+        (1000, 1, 4, 3, Array(repeating: 84, count: 11) + [76]),
+        (33, 16, 4, 8, [16, 16, 1]),
+        (5, 16, 4, 1, [5]),
+        (0, 16, 4, 2, []),
+    ])
+    func rangesTileTheIndicesInAlignedChunks(total: Int, align: Int, perThread: Int, threads: Int, lengths: [Int]) {
+        // Each task writes its length at its start; starts differ, so tasks never share a slot.
+        let starts = UnsafeMutableBufferPointer<Int>.allocate(capacity: max(total, 1))
+        defer { starts.deallocate() }
+        starts.initialize(repeating: 0)
+        lcb_threads_run_ranges(total, align, perThread, { context, begin, end in
+            context!.assumingMemoryBound(to: Int.self)[begin] = end - begin
+        }, UnsafeMutableRawPointer(starts.baseAddress!), Int32(threads))
+        var seen: [Int] = []
+        var index = 0
+        while index < total {
+            let length = starts[index]
+            guard length > 0 else { break }
+            seen.append(length)
+            index += length
+        }
+        #expect(seen == lengths)
+        #expect(index == total)
     }
 }
 

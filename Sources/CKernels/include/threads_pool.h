@@ -27,4 +27,13 @@ int lcb_threads_count(void);
 /// (`max_threads <= 0` means `lcb_threads_count()`), returning when all tasks have finished.
 void lcb_threads_run(size_t task_count, lcb_task_fn fn, void *context, int max_threads);
 
+/// The work of one range task: the indices `[begin, end)`.
+typedef void (*lcb_range_fn)(void *context, size_t begin, size_t end);
+
+/// Runs `fn` over `[0, total)` split into chunks whose length is a multiple of `align` (the last
+/// may be shorter), about `tasks_per_thread` chunks per thread, handed out dynamically: a thread
+/// the OS deschedules does less of the work. `max_threads` as in `lcb_threads_run`.
+void lcb_threads_run_ranges(size_t total, size_t align, size_t tasks_per_thread, lcb_range_fn fn,
+                            void *context, int max_threads);
+
 #endif
