@@ -31,11 +31,16 @@ END = "<!-- lcb-measured:end -->"
 # The question-answer probes and the metric each is scored by (QA mean = their mean).
 QA = [("recognition", "exactMatch"), ("knowledge", "exactMatch"), ("spatial", "exactMatch"),
       ("reasoning", "exactMatch"), ("hallucination", "accuracy"), ("illusion", "aAcc")]
-# Chance level per probe: recognition asks colour (7), shape (5) or count (3); the rest are
-# two-way (yes/no, left/right, above/below, bigger/smaller, or the corner counts asked with a
-# round/not-round yes/no beside them).
-CHANCE = {"recognition": "≈ 20", "knowledge": "≈ 40", "spatial": "50", "reasoning": "≈ 35",
-          "hallucination": "50", "illusion": "50"}
+# Chance per probe, as "uniform guess / blind prior". The uniform guess picks any answer of the
+# question's kind: recognition asks colour (7), shape (5) or count (3); knowledge asks corner
+# counts (4 answers) or round yes/no; reasoning asks a relative colour (7) or two yes/no kinds; the
+# rest are two-way. The blind prior always gives each kind's most common answer, the best a model
+# that ignores the image can do; measured on `lcb data synth --n 100` at seeds 0 and 2 (knowledge
+# is lopsided: most shapes are not round). docs/training.md has the snippet.
+CHANCE = {"recognition": "22/27", "knowledge": "38/58–68", "spatial": "50/50", "reasoning": "38/44",
+          "hallucination": "50/50", "illusion": "50/50"}
+CHANCE_TEXT = ("Chance (uniform guess / blind prior, the most common answer of each question kind): "
+               + ", ".join(f"{p} {CHANCE[p]}" for p, _ in QA) + ".")
 
 SPEC_MODELS = {
     "tiny-gemma": "tiny-llava-gemma",
@@ -69,8 +74,8 @@ def fmt(value, digits=1):
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def answer_changes(spec):
-    """{(model, compression): (right→wrong, wrong→right)} of the QA answers against FP16, from samples.jsonl.gz."""
+def correct_answers(spec):
+    """{(model, compression, probe, sample): right?} for the QA samples of Reports/<spec>/samples.jsonl.gz."""
     path = ROOT / "Reports" / spec / "samples.jsonl.gz"
     if not path.exists():
         return {}
@@ -81,14 +86,29 @@ def answer_changes(spec):
             sample = json.loads(line)
             if sample["probe"] in probes and "correct" in sample.get("components", {}):
                 correct[(sample["model"], sample["compression"], sample["probe"], sample["sample"])] = sample["components"]["correct"]
-    out = {}
+    return correct
+
+
+def discordant(correct, first, second):
+    """(right in `first` only, right in `second` only) over the samples both (model, compression) pairs answered."""
+    only_first = only_second = 0
     for (model, compression, probe, name), right in correct.items():
-        base = correct.get((model, "fp16", probe, name))
-        if compression == "fp16" or base is None:
+        if (model, compression) != first:
             continue
-        worse, better = out.get((model, compression), (0, 0))
-        out[(model, compression)] = (worse + (base and not right), better + (right and not base))
-    return out
+        other = correct.get((second[0], second[1], probe, name))
+        if other is None:
+            continue
+        only_first += right and not other
+        only_second += other and not right
+    return only_first, only_second
+
+
+def answer_changes(spec):
+    """{(model, compression): (right→wrong, wrong→right)} of the QA answers against FP16, from samples.jsonl.gz."""
+    correct = correct_answers(spec)
+    pairs = {(model, compression) for model, compression, _, _ in correct if compression != "fp16"}
+    return {(model, compression): discordant(correct, (model, "fp16"), (model, compression))
+            for model, compression in pairs}
 
 
 def mcnemar(worse, better):
@@ -161,8 +181,8 @@ def model_card_sections(results):
 `lcb run Specs/model-card.yaml` (lcb's Swift engine, greedy, held-out scenes: `suite: shapes, seed: 2`,
 {samples} questions per probe; the models were trained on seed 1). Percent; deltas against FP16. KV settings
 use the `prefix` regime (the prompt through the image is stored quantized and the question is
-prefilled against it). Chance: {", ".join(f"{p} {CHANCE[p]}" for p, _ in QA)}. Report:
-`Reports/model-card/`.
+prefilled against it). {CHANCE_TEXT}
+Report: `Reports/model-card/`.
 
 {table(mine, lambda c: c["compression"], changes=changes)}
 
@@ -203,11 +223,39 @@ the whole suite). Percent; `kv4` = 4-bit KIVI, prefix regime. The whole grid: `M
     out["ablation"] = f"""## The grid, measured by lcb
 
 `lcb run Specs/llava-gemma-ablation.yaml` (lcb's Swift engine, greedy; `suite: shapes, seed: 0`,
-{samples} questions per probe). Percent. Chance: {", ".join(f"{p} {CHANCE[p]}" for p, _ in QA)}.
+{samples} questions per probe). Percent. {CHANCE_TEXT}
 Report: `Reports/llava-gemma-ablation/`.
 
-""" + "\n".join(lines) + "\n"
+""" + "\n".join(lines) + "\n\n" + axis_table(cells, correct_answers("llava-gemma-ablation"), samples) + "\n"
     return out
+
+
+# LLaVA-Gemma's three axes: the name part that changes, and its two values (the second is compared
+# against the first).
+AXES = [("connector pretraining", 5, "nopre", "pre"), ("language model", 2, "s", "l"), ("vision tower", 4, "s", "l")]
+
+
+def axis_table(cells, correct, samples):
+    """One row per pair of FP16 grid cells that differ in one axis: QA means, their difference and
+    the paired McNemar test over the questions both answered."""
+    means = {c["model"]: row(c)[1] for c in cells if c["compression"] == "fp16"}
+    lines = ["The three axes, FP16: one row per pair of cells that differ in one axis only. The last column counts,",
+             f"of the {6 * samples if isinstance(samples, int) else '?'} question-answer samples, those only the first cell answers right and those only the second",
+             "does, with the exact McNemar p of the two counts (small: the difference is real; large: it is noise).", "",
+             "| axis | cell | QA mean | compared with | QA mean | first − second | right only in the first / only in the second (McNemar p) |",
+             "|---|---|---:|---|---:|---:|---:|"]
+    for axis, part, base, other in AXES:
+        for name in sorted(means):
+            parts = name.split("-")
+            if parts[part] != base:
+                continue
+            twin = "-".join(parts[:part] + [other] + parts[part + 1:])
+            if twin not in means or means[name] is None or means[twin] is None:
+                continue
+            flips = discordant(correct, (twin, "fp16"), (name, "fp16"))
+            lines.append(f"| {axis} | `{SPEC_MODELS.get(twin, twin)}` | {fmt(means[twin])} | `{SPEC_MODELS.get(name, name)}` | "
+                         f"{fmt(means[name])} | {means[twin] - means[name]:+.1f} | {flips[0]} / {flips[1]} ({mcnemar(*flips):.2g}) |")
+    return "\n".join(lines)
 
 
 def main():
