@@ -168,6 +168,7 @@ def place(card, body):
 
 def model_card_sections(results):
     out = {}
+    correct = correct_answers("model-card")
     changes = answer_changes("model-card")
     cells = [c for c in results["cells"] if c.get("dataset") == "held-out"]
     # FP16 first, then the order Specs/model-card.yaml lists them in.
@@ -186,6 +187,8 @@ Report: `Reports/model-card/`.
 
 {table(mine, lambda c: c["compression"], changes=changes)}
 
+{head_to_head(correct, spec_name)}
+
 The last column counts, of the {6 * samples if isinstance(samples, int) else "?"} question-answer samples, those whose correctness
 changed against FP16 either way, with the exact McNemar test of the two counts (a small p: the
 setting really costs accuracy; a large one: the changes are noise).
@@ -197,6 +200,24 @@ in groups of 32 inputs (language model's linear layers).
 """
         out[SPEC_MODELS.get(spec_name, spec_name)] = body
     return out
+
+
+# The pairs issue 7 compares directly: the better setting first.
+HEAD_TO_HEAD = [("kv-kivi-4", "kv-uniform-2"), ("w-rtn-4-group", "w-rtn-2-channel")]
+
+
+def head_to_head(correct, model):
+    """The issue's comparisons of two settings, paired over the same questions."""
+    measured = {key[:2] for key in correct}
+    parts = []
+    for better, worse in HEAD_TO_HEAD:
+        if (model, better) in measured and (model, worse) in measured:
+            flips = discordant(correct, (model, better), (model, worse))
+            parts.append(f"`{better}` against `{worse}`: {flips[0]} / {flips[1]} (p = {mcnemar(*flips):.2g})")
+    if not parts:
+        return ""
+    return ("Head to head, the questions only the first setting answers right / only the second does (exact "
+            "McNemar p): " + "; ".join(parts) + ".")
 
 
 def ablation_sections(results):

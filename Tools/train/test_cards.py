@@ -33,6 +33,16 @@ class DiscordantTests(unittest.TestCase):
         self.assertEqual(cards.discordant(correct, ("b", "fp16"), ("a", "fp16")), (1, 2))
 
 
+class HeadToHeadTests(unittest.TestCase):
+    def test_names_only_the_pairs_both_measured(self):
+        correct = {("m", "kv-kivi-4", "spatial", "s0"): True, ("m", "kv-uniform-2", "spatial", "s0"): False,
+                   ("m", "kv-kivi-4", "spatial", "s1"): True, ("m", "kv-uniform-2", "spatial", "s1"): True}
+        self.assertEqual(cards.head_to_head(correct, "m"),
+                         "Head to head, the questions only the first setting answers right / only the second does "
+                         "(exact McNemar p): `kv-kivi-4` against `kv-uniform-2`: 1 / 0 (p = 1).")
+        self.assertEqual(cards.head_to_head(correct, "other"), "")
+
+
 class AxisTableTests(unittest.TestCase):
     def test_pairs_differ_in_one_axis_and_the_first_is_the_named_value(self):
         flat = {p: 80.0 for p, _ in cards.QA}
