@@ -148,9 +148,7 @@ public struct QuantizedLinear: LinearLayer {
     }
 
     /// Whether one input row (decode) goes to the AVX-512 GEMV (`quant_gemv.c`) on this machine.
-    public var usesGEMVKernel: Bool {
-        lcb_quant_gemv_supported(Int32(KernelInstructionSet.avx512.rawValue), Int32(bits.rawValue), inFeatures, groupSize) != 0
-    }
+    public var usesGEMVKernel: Bool { supportsGEMV(.avx512) }
 
     /// Whether the GEMV can run these codes with `instructionSet` on this machine (`.scalar`, its
     /// twin, runs wherever the shape fits; `.avx2` has no GEMV of its own).

@@ -45,8 +45,8 @@ public struct BitsPlot: Sendable, Hashable {
         self.minimumSpan = minimumSpan
     }
 
-    /// One plot per (model, dataset) for `metricKey` of each dataset: methods from the cells'
-    /// compression (`kv` method, `w-` weight method), x = bits.
+    /// One plot per (model, dataset) for `metricKey` of each dataset (per probe for a synthetic
+    /// suite): methods from the cells' compression (`kv` method, `w-` weight method), x = bits.
     public static func plots(results: ResultSet, metricFor: (String) -> String?) -> [(name: String, plot: BitsPlot)] {
         var out: [(String, BitsPlot)] = []
         let models = results.values(of: .model)
@@ -62,64 +62,69 @@ public struct BitsPlot: Sendable, Hashable {
                 // A synthetic suite scores each probe on its own (`spatial/exactMatch`): one plot per
                 // probe that has the metric, not only the first.
                 for key in Self.groupKeys(primary, in: cells) {
-                    let scale = MetricCatalog.displayScale(forKey: key)
-                    // Lines are per method and KV regime: the plot's most common regime is left unnamed,
-                    // the others suffixed (`kivi (store)`), since a regime changes what bits cost.
-                    let regimes = cells.compactMap { $0.kv?.regime }
-                    let usual = Set(regimes).max { a, b in
-                        let (ca, cb) = (regimes.filter { $0 == a }.count, regimes.filter { $0 == b }.count)
-                        return ca == cb ? a > b : ca < cb
-                    }
-                    // One line per method, KV regime and setting parameters other than bits, so that
-                    // RTN per tensor and per channel are two lines, and `kivi-2`/`kivi-4` one.
-                    struct Line {
-                        var method: String
-                        var parameters: [String]
-                        var names: [String]
-                        var points: [(Int, Double)]
-                    }
-                    var lines: [Line] = []
-                    var baseline: Double?
-                    for cell in cells {
-                        guard let metric = cell.metric(key) else { continue }
-                        let value = metric.value * scale
-                        if cell.isBaseline { baseline = baseline ?? value; continue }
-                        var method = cell.methodLabel
-                        if let regime = cell.kv?.regime, regime != usual { method += " (\(regime))" }
-                        let parameters = (cell.kv?.parameters ?? []).map { "kv:" + $0 } + (cell.weights?.parameters ?? []).map { "w:" + $0 }
-                        let name = Self.nameWithoutBits(cell.coordinates.compression)
-                        if let index = lines.firstIndex(where: { $0.method == method && $0.parameters == parameters }),
-                           !lines[index].points.contains(where: { $0.0 == cell.bits }) {
-                            lines[index].points.append((cell.bits, value))
-                            if !lines[index].names.contains(name) { lines[index].names.append(name) }
-                        } else {
-                            // A new setting, or two configurations equal but for their names at the same bits:
-                            // both stay visible.
-                            lines.append(Line(method: method, parameters: parameters, names: [name], points: [(cell.bits, value)]))
-                        }
-                    }
-                    // The method names a line when it is the method's only line; otherwise the spec's
-                    // configuration name without its bits (`rtn/scope=per_tensor`), which the reader knows.
-                    let labels = lines.map { line -> String in
-                        let siblings = lines.filter { $0.method == line.method }
-                        guard siblings.count > 1 else { return line.method }
-                        let own = line.names.joined(separator: ", ")
-                        let unique = siblings.filter { $0.names.joined(separator: ", ") == own }.count == 1
-                        return unique && !own.isEmpty ? own : line.method + " (" + line.parameters.joined(separator: ", ") + ")"
-                    }
-                    let byMethod = zip(labels, lines).map { ($0, $1.points) }
-                    guard !byMethod.isEmpty || baseline != nil else { continue }
+                    guard let plot = plot(key, cells: cells) else { continue }
                     let name = (models.count > 1 ? "\(model)-" : "") + "\(dataset)-\(MetricCatalog.heading(forKey: key))"
                     let probe = MetricCatalog.split(key).group.map { " / \($0)" } ?? ""
-                    let title = (models.count > 1 ? "\(model), " : "") + dataset + probe
-                    let unit = scale == 100 ? " (%)" : ""
-                    out.append((name, BitsPlot(title: title, yLabel: MetricCatalog.heading(forKey: key) + unit,
-                                               series: byMethod.map { Series(name: $0.0, points: $0.1.map { (bits: $0.0, value: $0.1) }) },
-                                               baseline: baseline, minimumSpan: scale == 100 ? 10 : 0)))
+                    var titled = plot
+                    titled.title = (models.count > 1 ? "\(model), " : "") + dataset + probe
+                    out.append((name, titled))
                 }
             }
         }
         return out
+    }
+
+    /// The plot of metric `key` over one model's cells on one dataset (untitled); nil when no cell has it.
+    static func plot(_ key: String, cells: [ResultCell]) -> BitsPlot? {
+        let scale = MetricCatalog.displayScale(forKey: key)
+        // Lines are per method and KV regime: the plot's most common regime is left unnamed,
+        // the others suffixed (`kivi (store)`), since a regime changes what bits cost.
+        let regimes = cells.compactMap { $0.kv?.regime }
+        let usual = Set(regimes).max { a, b in
+            let (ca, cb) = (regimes.filter { $0 == a }.count, regimes.filter { $0 == b }.count)
+            return ca == cb ? a > b : ca < cb
+        }
+        // One line per method, KV regime and setting parameters other than bits, so that
+        // RTN per tensor and per channel are two lines, and `kivi-2`/`kivi-4` one.
+        struct Line {
+            var method: String
+            var parameters: [String]
+            var names: [String]
+            var points: [(Int, Double)]
+        }
+        var lines: [Line] = []
+        var baseline: Double?
+        for cell in cells {
+            guard let metric = cell.metric(key) else { continue }
+            let value = metric.value * scale
+            if cell.isBaseline { baseline = baseline ?? value; continue }
+            var method = cell.methodLabel
+            if let regime = cell.kv?.regime, regime != usual { method += " (\(regime))" }
+            let parameters = (cell.kv?.parameters ?? []).map { "kv:" + $0 } + (cell.weights?.parameters ?? []).map { "w:" + $0 }
+            let name = Self.nameWithoutBits(cell.coordinates.compression)
+            if let index = lines.firstIndex(where: { $0.method == method && $0.parameters == parameters }),
+               !lines[index].points.contains(where: { $0.0 == cell.bits }) {
+                lines[index].points.append((cell.bits, value))
+                if !lines[index].names.contains(name) { lines[index].names.append(name) }
+            } else {
+                // A new setting, or two configurations equal but for their names at the same bits:
+                // both stay visible.
+                lines.append(Line(method: method, parameters: parameters, names: [name], points: [(cell.bits, value)]))
+            }
+        }
+        // The method names a line when it is the method's only line; otherwise the spec's
+        // configuration name without its bits (`rtn/scope=per_tensor`), which the reader knows.
+        let labels = lines.map { line -> String in
+            let siblings = lines.filter { $0.method == line.method }
+            guard siblings.count > 1 else { return line.method }
+            let own = line.names.joined(separator: ", ")
+            let unique = siblings.filter { $0.names.joined(separator: ", ") == own }.count == 1
+            return unique && !own.isEmpty ? own : line.method + " (" + line.parameters.joined(separator: ", ") + ")"
+        }
+        guard !lines.isEmpty || baseline != nil else { return nil }
+        return BitsPlot(title: "", yLabel: MetricCatalog.heading(forKey: key) + (scale == 100 ? " (%)" : ""),
+                        series: zip(labels, lines).map { Series(name: $0, points: $1.points.map { (bits: $0.0, value: $0.1) }) },
+                        baseline: baseline, minimumSpan: scale == 100 ? 10 : 0)
     }
 
     /// `primary` and, when it belongs to a group (a probe of a synthetic suite), the same metric of
