@@ -146,24 +146,22 @@ def dense_labels(objects: list[dict], image: np.ndarray, patch: int) -> dict[str
                 if counts and max(counts) >= 4:
                     yield gy, gx, objects[int(np.argmax(counts))]
 
-    for gy, gx, o in owned_patches():
-        color[gy, gx] = COLORS.index(o["color"]) + 1
-        shape[gy, gx] = SHAPES.index(o["shape"]) + 1
-    # Where the owning shape is, in the whole image: its centre (x, y) / size and radius / 9, on
-    # every patch it owns. The other targets are local to a patch; these give each image token
-    # its object's absolute position and size, which spatial and size questions compare.
-    place = np.zeros((grid, grid, 3), np.float32)
-    for gy, gx, o in owned_patches():
-        place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
-    # Relations of the owning shape to the scene's other shapes, one slot per shape kind (shapes are
+    # Per owned patch: the owning shape's colour and shape; where it is in the whole image (its
+    # centre (x, y) / size and radius / 9: the other targets are local to a patch, these give each
+    # image token its object's absolute position and size, which spatial and size questions
+    # compare); and its relations to the scene's other shapes, one slot per shape kind (shapes are
     # unique in a scene): 0 = no such other shape, 1-4 = left/right/above/below by the generator's
     # clarity rule, 5 = not clear; sizes: 0 = none, 1 bigger (radius ≥ 2 more), 2 smaller, 3 similar.
     # The tower sees the whole image, so it can put "I am left of the square" on the circle's
     # tokens; the language model then answers spatial and size questions by one look-up.
+    place = np.zeros((grid, grid, 3), np.float32)
     relation = np.zeros((grid, grid, len(SHAPES)), np.int64)
     sizes = np.zeros((grid, grid, len(SHAPES)), np.int64)
     codes = {"left": 1, "right": 2, "above": 3, "below": 4}
     for gy, gx, o in owned_patches():
+        color[gy, gx] = COLORS.index(o["color"]) + 1
+        shape[gy, gx] = SHAPES.index(o["shape"]) + 1
+        place[gy, gx] = [o["x"] / size, o["y"] / size, o["radius"] / 9.0]
         for other in objects:
             if other is o:
                 continue

@@ -110,6 +110,7 @@ class Suite:
             self.text_only.append(([self.encode_prompt(q, False, 0) for q in questions], answer))
         self.by_probe: dict[str, list[int]] = {}
         self.by_image: dict[str, list[int]] = {}
+        self.follow_ups: dict[str, list[int]] = {}  # question → a later turn's tokens (conversation_batch)
         for i, s in enumerate(self.samples):
             self.by_probe.setdefault(s.probe, []).append(i)
             self.by_image.setdefault(s.image, []).append(i)
@@ -126,19 +127,27 @@ def texts_for_tokenizer(suite: Suite) -> list[str]:
     return texts
 
 
-def pad_batch(rows: list[tuple[list[int], list[int]]], pad: int, loss_on_prompt: bool = False):
-    """Right-padded ids, attention mask and labels (-100 except the answer, or all for LM text)."""
-    length = max(len(p) + len(a) for p, a in rows)
-    ids = torch.full((len(rows), length), pad, dtype=torch.long)
-    labels = torch.full((len(rows), length), -100, dtype=torch.long)
+def pad_rows(rows: list[tuple[list[int], list[int]]], pad: int):
+    """Right-padded ids, attention mask and labels from (ids, labels) rows of equal lengths each."""
+    length = max(len(ids) for ids, _ in rows)
+    out_ids = torch.full((len(rows), length), pad, dtype=torch.long)
+    out_labels = torch.full((len(rows), length), -100, dtype=torch.long)
     mask = torch.zeros((len(rows), length), dtype=torch.long)
-    for r, (p, a) in enumerate(rows):
-        seq = p + a
-        ids[r, :len(seq)] = torch.tensor(seq)
-        mask[r, :len(seq)] = 1
-        start = 1 if loss_on_prompt else len(p)
-        labels[r, start:len(seq)] = torch.tensor(seq[start:])
-    return ids, mask, labels
+    for r, (ids, labels) in enumerate(rows):
+        out_ids[r, :len(ids)] = torch.tensor(ids)
+        out_labels[r, :len(ids)] = torch.tensor(labels)
+        mask[r, :len(ids)] = 1
+    return out_ids, mask, out_labels
+
+
+def pad_batch(rows: list[tuple[list[int], list[int]]], pad: int, loss_on_prompt: bool = False):
+    """(prompt, answer) rows padded: labels -100 except the answer, or all but the first token for LM text."""
+    padded = []
+    for prompt, answer in rows:
+        seq = prompt + answer
+        start = 1 if loss_on_prompt else len(prompt)
+        padded.append((seq, [-100] * start + seq[start:]))
+    return pad_rows(padded, pad)
 
 
 def pixels_on_device(images: np.ndarray) -> torch.Tensor:
@@ -254,18 +263,13 @@ def lm_batch(suite: Suite, indices: list[int], rng: random.Random, pad: int, tex
 
 def follow_up(suite: Suite, question: str) -> list[int]:
     """A later user turn of a conversation about the same image (the image is not repeated)."""
-    key = (question,)
-    cached = suite.follow_ups.get(key) if hasattr(suite, "follow_ups") else None
-    if cached is None:
-        if not hasattr(suite, "follow_ups"):
-            suite.follow_ups = {}
+    if question not in suite.follow_ups:
         if suite.architecture == "gemma":
             text = "\n<start_of_turn>user\n" + question + "<end_of_turn>\n<start_of_turn>model\n"
         else:
             text = "USER: " + question + " ASSISTANT:"
-        cached = suite.tokenizer.encode(text, add_special_tokens=False).ids
-        suite.follow_ups[key] = cached
-    return cached
+        suite.follow_ups[question] = suite.tokenizer.encode(text, add_special_tokens=False).ids
+    return suite.follow_ups[question]
 
 
 def conversation_batch(suite: Suite, indices: list[int], rng: random.Random, pad: int, turns: int):
@@ -287,15 +291,7 @@ def conversation_batch(suite: Suite, indices: list[int], rng: random.Random, pad
             labels += [-100] * len(prompt) + reply
             ids += prompt + reply
         rows.append((ids, labels))
-    length = max(len(r[0]) for r in rows)
-    out_ids = torch.full((len(rows), length), pad, dtype=torch.long)
-    out_labels = torch.full((len(rows), length), -100, dtype=torch.long)
-    mask = torch.zeros((len(rows), length), dtype=torch.long)
-    for r, (ids, labels) in enumerate(rows):
-        out_ids[r, :len(ids)] = torch.tensor(ids)
-        out_labels[r, :len(ids)] = torch.tensor(labels)
-        mask[r, :len(ids)] = 1
-    return out_ids, mask, out_labels
+    return pad_rows(rows, pad)
 
 
 def image_embeds(model, features: torch.Tensor, suite: Suite, indices: list[int]) -> torch.Tensor:
@@ -556,10 +552,13 @@ def stage_instruct(args):
     turns = args.turns or cfg.get("turns", 1)
     weights = dict(PROBE_WEIGHTS)
     for item in filter(None, args.weights.split(",")):  # e.g. "spatial=8,reasoning=6"
-        probe, value = item.split("=")
+        probe, _, value = item.partition("=")
         if probe not in weights:
             sys.exit(f"--weights: unknown probe {probe!r}; expected one of {', '.join(weights)}")
-        weights[probe] = float(value)
+        try:
+            weights[probe] = float(value)
+        except ValueError:
+            sys.exit(f"--weights: {item!r}: expected PROBE=NUMBER, e.g. spatial=8")
     steps = args.steps or cfg["steps"]
     rng = setup(cfg["seed"])
     model, tokenizer = build(fam, args.work, spec["lm"], spec["vision"])
