@@ -167,7 +167,7 @@ def write_card(out: str, record: dict):
              "",
              *ROLES.get(name, ["One cell of LLaVA-Gemma's ablation grid in miniature (LM size × vision tower × connector",
                                "pretraining); the grid's models get equal stage-2 budgets. The grid table and its",
-                               "comparison with LLaVA-Gemma's are in docs/training.md.", ""]),
+                               "comparison with LLaVA-Gemma's are in `Models/ablation/README.md`.", ""]),
              "## Architecture",
              "",
              "| part | configuration | parameters |",
